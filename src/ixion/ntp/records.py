@@ -1,0 +1,230 @@
+"""Values that appear inside messages: categories, ports, plugin records, list entries.
+
+Each one validates itself on construction, so an encoder never meets an impossible value.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from dataclasses import dataclass
+from typing import Final
+
+from .errors import LocalProtocolError
+from .text import check_field, check_word
+
+__all__ = [
+    "Category",
+    "Certificate",
+    "Dependency",
+    "Md5Entry",
+    "PluginRecord",
+    "PortRef",
+    "SessionEntry",
+    "parse_int",
+]
+
+#: More digits than any port, count or size ixion accepts; also keeps int() away from
+#: Python's 4300-digit conversion limit on hostile input.
+_MAX_DIGITS: Final = 12
+
+
+def parse_int(text: str, what: str, *, low: int = 0, high: int = 2**63 - 1) -> int:
+    """A decimal integer within [low, high], as the peer wrote it."""
+    if not (0 < len(text) <= _MAX_DIGITS) or not text.isascii() or not text.isdigit():
+        raise LocalProtocolError(f"{what} is not a number: {text[:40]!r}")
+    value = int(text)
+    if not low <= value <= high:
+        raise LocalProtocolError(f"{what} {value} is out of range [{low}, {high}]")
+    return value
+
+
+class Category(enum.Enum):
+    """Plugin categories in scheduling order (spec §6.3), with their PLUGIN_LIST words."""
+
+    INIT = "init"
+    SCANNER = "scanner"
+    SETTINGS = "settings"
+    GATHER_INFO = "infos"
+    ATTACK = "attack"
+    MIXED_ATTACK = "mixed"
+    DESTRUCTIVE_ATTACK = "destructive_attack"
+    DENIAL = "denial"
+    KILL_HOST = "kill_host"
+    FLOOD = "flood"
+    END = "end"
+    #: What nessusd sends for a category number out of range.
+    UNKNOWN = "unknown"
+
+    @classmethod
+    def from_wire(cls, word: str) -> Category:
+        try:
+            return cls(word)
+        except ValueError:
+            raise LocalProtocolError(f"unknown plugin category {word!r}") from None
+
+
+_PORT_RE: Final = re.compile(r"(.+) \(([0-9]{1,5})/([^\s/()]+)\)")
+_GENERAL_RE: Final = re.compile(r"general/([^\s/()]+)")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PortRef:
+    """Where a result was found: ``ssh (22/tcp)``, or ``general/tcp`` for the host as a whole.
+
+    ``service=None`` with ``number=0`` is ``general/<protocol>``; ``service=None`` with a port
+    number is a port whose name nobody told us (the NTP/1.0 forms carry only the number).
+    """
+
+    service: str | None
+    number: int
+    protocol: str = "tcp"
+
+    def __post_init__(self) -> None:
+        check_word("port protocol", self.protocol)
+        if "/" in self.protocol or "(" in self.protocol or ")" in self.protocol:
+            raise LocalProtocolError(f"bad port protocol {self.protocol!r}")
+        if not 0 <= self.number <= 65535:
+            raise LocalProtocolError(f"port number {self.number} out of range")
+        if self.service is not None:
+            check_field("service name", self.service)
+            if not self.service:
+                raise LocalProtocolError("empty service name")
+
+    @classmethod
+    def general(cls, protocol: str = "tcp") -> PortRef:
+        return cls(service=None, number=0, protocol=protocol)
+
+    @property
+    def is_general(self) -> bool:
+        return self.service is None and self.number == 0
+
+    def __str__(self) -> str:
+        if self.is_general:
+            return f"general/{self.protocol}"
+        return f"{self.service or 'unknown'} ({self.number}/{self.protocol})"
+
+    @classmethod
+    def parse(cls, text: str) -> PortRef:
+        """Read the NTP/1.1+ port field (spec §3.5)."""
+        if match := _GENERAL_RE.fullmatch(text):
+            return cls.general(match.group(1))
+        if match := _PORT_RE.fullmatch(text):
+            number = parse_int(match.group(2), "port number", high=65535)
+            return cls(service=match.group(1), number=number, protocol=match.group(3))
+        raise LocalProtocolError(f"unreadable port field {text[:80]!r}")
+
+
+def _check_list(what: str, values: tuple[str, ...]) -> None:
+    for value in values:
+        check_field(what, value)
+        if not value or ", " in value:
+            raise LocalProtocolError(f"bad {what} entry {value!r}")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PluginRecord:
+    """One plugin as PLUGIN_LIST and PLUGIN_INFO describe it (spec §3.2).
+
+    Which optional fields reach the wire depends on the negotiated extensions; the record
+    always holds them all.
+    """
+
+    id: str
+    name: str
+    category: Category
+    copyright: str
+    #: Free text; newlines become ``;`` on the wire.
+    description: str
+    summary: str
+    family: str
+    version: str = "?"
+    cve: tuple[str, ...] = ()
+    bid: tuple[str, ...] = ()
+    #: ``NAME:value`` references.
+    xref: tuple[str, ...] = ()
+    #: OTP only: signing key fingerprints (``NOSIGNKEYS`` when empty).
+    sign_keys: str = ""
+    #: OTP only: ``name=value|...`` script tags (``NOTAG`` when empty).
+    tags: str = ""
+
+    def __post_init__(self) -> None:
+        check_word("plugin id", self.id)
+        for what in ("name", "copyright", "summary", "family", "version", "sign_keys", "tags"):
+            check_field(f"plugin {what}", getattr(self, what))
+        _check_list("CVE", self.cve)
+        _check_list("BID", self.bid)
+        _check_list("xref", self.xref)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Dependency:
+    """A PLUGINS_DEPENDENCIES line: a plugin's name and the names it depends on."""
+
+    name: str
+    dependencies: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        for value in (self.name, *self.dependencies):
+            check_field("dependency name", value)
+            if not value:
+                raise LocalProtocolError("empty plugin name in PLUGINS_DEPENDENCIES")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Md5Entry:
+    """A detailed PLUGINS_MD5 line: plugin id (or file name with md5_by_name) and its MD5."""
+
+    key: str
+    md5: str
+
+    def __post_init__(self) -> None:
+        check_field("PLUGINS_MD5 key", self.key)
+        check_word("md5", self.md5)
+        if not self.key or self.key.startswith("<|> SERVER"):
+            raise LocalProtocolError(f"bad PLUGINS_MD5 key {self.key!r}")
+
+
+_SESSION_ID_RE: Final = re.compile(r"[0-9-]+")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SessionEntry:
+    """A SESSIONS_LIST or DETACHED_SESSIONS_LIST line: ``<id> <targets>``."""
+
+    id: str
+    targets: str
+
+    def __post_init__(self) -> None:
+        check_word("session id", self.id)
+        check_field("session targets", self.targets)
+        if self.id.startswith("<|>"):
+            raise LocalProtocolError(f"bad session id {self.id!r}")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Certificate:
+    """An OTP CERTIFICATES line (spec §11)."""
+
+    fingerprint: str
+    owner: str
+    trusted: bool
+    key_length: int
+    #: PEM text; newlines become ``;`` on the wire.
+    public_key: str
+
+    def __post_init__(self) -> None:
+        check_word("certificate fingerprint", self.fingerprint)
+        check_field("certificate owner", self.owner)
+        check_field("public key", self.public_key.replace("\n", ";"))
+        if self.fingerprint.startswith("<|>"):
+            raise LocalProtocolError(f"bad fingerprint {self.fingerprint!r}")
+        if not 0 <= self.key_length < 2**31:
+            raise LocalProtocolError(f"bad key length {self.key_length}")
+
+
+def is_session_id(text: str, *, detached: bool) -> bool:
+    """Session ids are ``YYYYmmdd-HHMMSS``; detached ones are pids (spec §3.9)."""
+    if detached:
+        return text.isascii() and text.isdigit()
+    return _SESSION_ID_RE.fullmatch(text) is not None

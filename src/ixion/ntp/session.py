@@ -1,0 +1,106 @@
+"""One end of an NTP connection, without I/O: bytes in, messages out, messages in, bytes out.
+
+    session = Session(Role.SERVER)
+    session.receive_data(data)          # whatever recv() returned; b"" when the peer closed
+    while (msg := session.next_message()) is not NEED_DATA:
+        ...                             # act on msg
+        transport.write(session.send(reply))
+
+The session keeps the negotiated :class:`~ixion.ntp.features.Features` up to date (from the
+banner and from the client's PREFERENCES, whichever side we are) and checks every message in
+both directions against the transition table of :mod:`ixion.ntp.state`.
+"""
+
+from __future__ import annotations
+
+from . import client_messages as cm
+from . import server_messages as sm
+from .client_codec import ClientStreamDecoder, encode_client_message
+from .decoder import NEED_DATA, NeedData, StreamDecoder
+from .errors import LocalProtocolError, RemoteProtocolError
+from .features import KNOWN_EXTENSIONS, Features
+from .messages import Message, Preferences
+from .server_codec import ServerStreamDecoder, encode_server_message
+from .state import ConnectionState, Role, State
+
+__all__ = ["Session"]
+
+
+class Session:
+    """The protocol state of one connection, seen from ``role``."""
+
+    def __init__(self, role: Role, *, features: Features | None = None) -> None:
+        self.role = role
+        #: What the peers agreed on so far. A client passes the extension words it will send
+        #: in its banner; a server learns everything from the client.
+        self.features = features or Features()
+        self._decoder: StreamDecoder
+        if role is Role.SERVER:
+            self._decoder = ClientStreamDecoder(features=self.features)
+        else:
+            self._decoder = ServerStreamDecoder(self.features)
+        self._state = ConnectionState()
+        self._error: RemoteProtocolError | None = None
+
+    @property
+    def our_state(self) -> State:
+        return self._state.states[self.role]
+
+    @property
+    def their_state(self) -> State:
+        return self._state.states[self.role.peer]
+
+    def receive_data(self, data: bytes) -> None:
+        """Buffer bytes from the peer (``b""``: the peer closed its side)."""
+        self._decoder.receive_data(data)
+
+    def next_message(self) -> Message | NeedData:
+        """The peer's next message, or NEED_DATA.
+
+        Raises:
+            RemoteProtocolError: the peer broke the protocol; the connection cannot go on.
+                Any other exception is a bug.
+        """
+        if self._error is not None:
+            raise self._error
+        msg = self._decoder.next_message()
+        if msg is NEED_DATA:
+            return msg
+        try:
+            self._account(self.role.peer, msg)
+        except LocalProtocolError as exc:
+            self._error = exc.to_remote(self._decoder.offset)
+            raise self._error from None
+        return msg
+
+    def send(self, msg: Message) -> bytes:
+        """The bytes to write for ``msg``; ``b""`` if the negotiated features leave it out.
+
+        Raises:
+            LocalProtocolError: ``msg`` may not be sent now, or not to this peer.
+        """
+        self._account(self.role, msg)
+        if self.role is Role.SERVER:
+            return encode_server_message(msg, self.features)
+        return encode_client_message(msg, self.features)
+
+    def _account(self, sender: Role, msg: Message) -> None:
+        """Move the state machine, then learn what ``msg`` tells about the features."""
+        features = self._features_after(sender, msg)
+        self._state.process(sender, msg, features)
+        self.features = features
+        if isinstance(self._decoder, ServerStreamDecoder):
+            self._decoder.features = self.features
+
+    def _features_after(self, sender: Role, msg: Message) -> Features:
+        if isinstance(msg, cm.Banner):
+            return Features(
+                version=msg.version, extensions=frozenset(msg.extensions) & KNOWN_EXTENSIONS
+            )
+        if isinstance(msg, Preferences) and sender is Role.CLIENT:
+            return self.features.with_client_preferences(msg.items)
+        if isinstance(msg, sm.VersionReply) and msg.version is not self.features.version:
+            raise LocalProtocolError(
+                f"server answered {msg.version.value} to {self.features.version.value}"
+            )
+        return self.features
