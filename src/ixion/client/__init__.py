@@ -1,0 +1,1 @@
+"""The ``ixion`` client: command line and (later) the asyncio NTP client library."""
