@@ -3,9 +3,9 @@
     .venv/bin/python bench/ntp_codec.py [--plugins N] [--reports N] [--preferences N]
 
 Builds a server stream with a PLUGIN_LIST of N plugins (a full community feed has ~140 000)
-and N reports, and a client stream with a PREFERENCES block of N lines (default 20 000); then times encoding,
-decoding in one piece, and decoding in 1460-byte pieces (one TCP segment each). Prints
-MB/s and messages/s; nothing is asserted.
+and N reports, and a client stream with a PREFERENCES block of N lines (default 20 000);
+then times encoding, decoding in one piece, and decoding in 1460-byte pieces (one TCP
+segment each). Prints MB/s, messages/s and peak memory; nothing is asserted.
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.transcripts import load  # noqa: E402
+from tests.transcripts import load
 
 
 def main() -> None:

@@ -118,3 +118,20 @@ def test_otp_server_stream_takes_its_version_from_the_stream(tmp_path: Path) -> 
     assert code == 0
     info = next(m for m in messages if m["type"] == "PLUGIN_INFO")
     assert info["plugin"]["id"] == "1.3.6.1.4.1.25623.1.0.90002"  # type: ignore[index]
+
+
+def test_attachment_payload_is_shown_as_text(tmp_path: Path) -> None:
+    capture = tmp_path / "client.bin"
+    capture.write_bytes(
+        b"< NTP/1.2 >\nalice\nsecret\n"
+        b"CLIENT <|> ATTACHED_FILE\nname: /home/alice/cert.pem\ncontent: octet/stream\n"
+        b"bytes: 5\nhello"
+    )
+    code, messages, _ = _run(["--side", "client", str(capture)])
+    assert code == 0
+    assert messages[-1] == {
+        "type": "ATTACHED_FILE",
+        "name": "/home/alice/cert.pem",
+        "data": "hello",
+        "content_type": "octet/stream",
+    }

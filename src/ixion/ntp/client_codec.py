@@ -184,7 +184,12 @@ def parse_banner(text: str) -> cm.Banner | cm.UnknownVersion:
         body = rest[2:]
         while (space := body.find(" ")) >= 0:
             word = body[:space]
-            if word and not word.startswith(">") and not any(c.isspace() for c in word):
+            if (
+                word
+                and not word.startswith(">")
+                and "<|>" not in word  # an unknown word, so ignored (spec §1.4)
+                and not any(c.isspace() for c in word)
+            ):
                 words.append(word)
             body = body[space + 1 :]
             if not body or body.startswith(">"):

@@ -50,6 +50,11 @@ class StreamDecoder(abc.ABC):
         """Bytes of the stream consumed by the messages returned so far."""
         return self._buffer.consumed
 
+    @property
+    def message_start(self) -> int:
+        """Stream offset where the last message returned (or the one being read) begins."""
+        return self._message_start
+
     def receive_data(self, data: bytes) -> None:
         """Buffer bytes from the peer; ``b""`` means the peer closed its side."""
         if self._buffer.eof and data:

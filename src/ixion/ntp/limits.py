@@ -45,6 +45,8 @@ MAX_ATTACHED_PLUGIN_SIZE: Final = 64 * MiB
 
 # --- what a server sends (read by our client) ------------------------------------------------
 
+#: The server's ``< NTP/1.2 >`` reply; 12 bytes in practice, a Tenable proxy echoes more.
+MAX_VERSION_REPLY_LINE: Final = 1023
 #: Any line from a server. The reference client used 1 MiB for PLUGIN_LIST lines and 16 KiB for
 #: scan results; nessusd itself put no limit on report texts, so we take the larger one for all.
 MAX_SERVER_LINE: Final = 1 * MiB

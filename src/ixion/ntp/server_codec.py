@@ -22,7 +22,7 @@ from . import server_messages as sm
 from .decoder import Parser, StreamDecoder
 from .errors import LimitExceeded, LocalProtocolError
 from .features import Features, Version
-from .limits import MAX_SERVER_BLOCK_LINES, MAX_SERVER_LINE
+from .limits import MAX_SERVER_BLOCK_LINES, MAX_SERVER_LINE, MAX_VERSION_REPLY_LINE
 from .messages import ConnectionClosed, Message, Preferences, Rules, Unrecognized
 from .reader import Read, read_exact, read_line
 from .records import (
@@ -311,7 +311,9 @@ class ServerStreamDecoder(StreamDecoder):
             yield (yield from self._read_message(decode_bytes(line)))
 
     def _read_version(self) -> Read[Message]:
-        line = decode_bytes((yield from read_line(self._buffer, 64, "version reply")))
+        line = decode_bytes(
+            (yield from read_line(self._buffer, MAX_VERSION_REPLY_LINE, "version reply"))
+        )
         for version in Version:
             if line == version.banner:
                 self.features = dataclasses.replace(self.features, version=version)
@@ -362,7 +364,7 @@ def _pairs(lines: list[str]) -> tuple[tuple[str, str], ...]:
 
 def _dependency(line: str) -> Dependency:
     names = line.removesuffix(" <|>").split(SEP)
-    if names[-1] == "":
+    if len(names) > 1 and names[-1] == "":
         names.pop()
     return Dependency(name=names[0], dependencies=tuple(names[1:]))
 

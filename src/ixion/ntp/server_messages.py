@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, Final
 
 from .errors import LocalProtocolError
 from .limits import E002_TEXT_CAP
@@ -240,9 +240,13 @@ class StatusAction(enum.Enum):
     ATTACK = "attack"
 
 
+#: Readers take a number of at most 12 digits (``records.parse_int``), so no more is sent.
+_PROGRESS_LIMIT: Final = 10**12
+
+
 def _check_progress(host: str, current: int, total: int) -> None:
     check_word("host", host)
-    if not (0 <= current < 2**63 and 0 <= total < 2**63):
+    if not (0 <= current < _PROGRESS_LIMIT and 0 <= total < _PROGRESS_LIMIT):
         raise LocalProtocolError(f"bad progress {current}/{total}")
 
 

@@ -69,7 +69,7 @@ class Session:
         try:
             self._account(self.role.peer, msg)
         except LocalProtocolError as exc:
-            self._error = exc.to_remote(self._decoder.offset)
+            self._error = exc.to_remote(self._decoder.message_start)
             raise self._error from None
         return msg
 
@@ -79,10 +79,13 @@ class Session:
         Raises:
             LocalProtocolError: ``msg`` may not be sent now, or not to this peer.
         """
-        self._account(self.role, msg)
+        # Encode first: a message that cannot be written must not move the state or features.
         if self.role is Role.SERVER:
-            return encode_server_message(msg, self.features)
-        return encode_client_message(msg, self.features)
+            data = encode_server_message(msg, self.features)
+        else:
+            data = encode_client_message(msg, self.features)
+        self._account(self.role, msg)
+        return data
 
     def _account(self, sender: Role, msg: Message) -> None:
         """Move the state machine, then learn what ``msg`` tells about the features."""

@@ -126,7 +126,8 @@ def escape_report_text(text: str, *, backslash: bool) -> bytes:
 
 def _neutralise(data: bytes) -> bytes:
     """Keep a free text from being read as several fields."""
-    data = data.replace(_BSEP, _NEUTRAL_SEP)
+    while _BSEP in data:  # one pass leaves the second of two overlapping `` <|> <|> ``
+        data = data.replace(_BSEP, _NEUTRAL_SEP)
     if data.endswith(b" <|>"):
         data = data[:-4] + b" <!>"
     return data
