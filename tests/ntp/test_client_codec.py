@@ -25,6 +25,7 @@ from ixion.ntp.limits import (
     MAX_TARGETS_SIZE,
 )
 from ixion.ntp.messages import ConnectionClosed, Message, Preferences, Rules, Unrecognized
+from tests.ntp.helpers import read_until_error, read_whole
 
 REFERENCE_BANNER = (
     b"< NTP/1.2 >< plugins_cve_id plugins_version plugins_bugtraq_id plugins_xrefs"
@@ -80,15 +81,7 @@ UPLOADED_PLUGIN = (
 
 def decode(data: bytes, **options: Any) -> list[Message]:
     """Every message of a whole client stream, up to and including ConnectionClosed."""
-    decoder = ClientStreamDecoder(**options)
-    decoder.receive_data(data)
-    decoder.receive_data(b"")
-    messages: list[Message] = []
-    while not messages or not isinstance(messages[-1], ConnectionClosed):
-        msg = decoder.next_message()
-        assert msg is not NEED_DATA
-        messages.append(msg)
-    return messages
+    return [*read_whole(ClientStreamDecoder(**options), data), ConnectionClosed()]
 
 
 def orders(data: bytes) -> list[Message]:
@@ -100,20 +93,7 @@ def orders(data: bytes) -> list[Message]:
 
 def decode_error(data: bytes, *, eof: bool = True, **options: Any) -> RemoteProtocolError:
     """The error that reading ``data`` ends with."""
-    decoder = ClientStreamDecoder(**options)
-    decoder.receive_data(data)
-    if eof:
-        decoder.receive_data(b"")
-
-    def drain() -> None:
-        for _ in range(1000):
-            msg = decoder.next_message()
-            assert msg is not NEED_DATA
-            assert not isinstance(msg, ConnectionClosed)
-
-    with pytest.raises(RemoteProtocolError) as caught:
-        drain()
-    return caught.value
+    return read_until_error(ClientStreamDecoder(**options), data, eof=eof)
 
 
 def encode(msg: Message, features: Features = NTP_1_2) -> bytes:

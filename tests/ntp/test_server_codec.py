@@ -32,6 +32,7 @@ from ixion.ntp.server_codec import (
     plugin_line,
 )
 from ixion.ntp.text import report_text
+from tests.ntp.helpers import read_until_error, read_whole
 
 PLUGIN_WORDS = frozenset(
     {"plugins_version", "plugins_cve_id", "plugins_bugtraq_id", "plugins_xrefs"}
@@ -119,12 +120,7 @@ def decode(
 ) -> list[Message]:
     """Every message of a whole server stream, without the final ConnectionClosed."""
     decoder = ServerStreamDecoder(features, start=start)
-    decoder.receive_data(data)
-    decoder.receive_data(b"")
-    messages: list[Message] = []
-    while not isinstance(msg := decoder.next_message(), ConnectionClosed):
-        assert msg is not NEED_DATA
-        messages.append(msg)
+    messages = read_whole(decoder, data)
     assert decoder.offset == len(data)
     return messages
 
@@ -142,20 +138,7 @@ def decode_error(
     eof: bool = True,
     start: ServerPhase = ServerPhase.MESSAGES,
 ) -> RemoteProtocolError:
-    decoder = ServerStreamDecoder(features, start=start)
-    decoder.receive_data(data)
-    if eof:
-        decoder.receive_data(b"")
-
-    def drain() -> None:
-        for _ in range(1000):
-            msg = decoder.next_message()
-            assert msg is not NEED_DATA
-            assert not isinstance(msg, ConnectionClosed)
-
-    with pytest.raises(RemoteProtocolError) as caught:
-        drain()
-    return caught.value
+    return read_until_error(ServerStreamDecoder(features, start=start), data, eof=eof)
 
 
 # --- login (spec §1.4, §1.5) -----------------------------------------------------------------
