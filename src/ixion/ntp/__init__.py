@@ -30,7 +30,8 @@ from .records import (
     PortRef,
     SessionEntry,
 )
-from .server_codec import ServerPhase, ServerStreamDecoder, encode_server_message
+from .server_codec import encode_server_message
+from .server_decoder import ServerPhase, ServerStreamDecoder
 from .server_messages import *  # noqa: F403
 from .server_messages import __all__ as _server_all
 from .session import Session

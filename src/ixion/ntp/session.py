@@ -20,7 +20,8 @@ from .decoder import NEED_DATA, NeedData, StreamDecoder
 from .errors import LocalProtocolError, RemoteProtocolError
 from .features import KNOWN_EXTENSIONS, Features
 from .messages import Message, Preferences
-from .server_codec import ServerStreamDecoder, encode_server_message
+from .server_codec import encode_server_message
+from .server_decoder import ServerStreamDecoder
 from .state import ConnectionState, Role, State
 
 __all__ = ["Session"]
