@@ -67,11 +67,15 @@ def parse_plugin_line(text: str, features: Features) -> PluginRecord:
         raise LocalProtocolError(
             f"plugin line has {len(fields)} fields, expected {7 + len(optional)}: {text[:80]!r}"
         )
-    values: dict[str, str | tuple[str, ...]] = {}
-    for name, value in zip(optional, fields[7:], strict=True):
-        if value == _OTP_EMPTY.get(name):
-            value = ""
-        values[name] = (tuple(value.split(", ")) if value else ()) if name in _LISTS else value
+    raw = {
+        name: "" if value == _OTP_EMPTY.get(name) else value
+        for name, value in zip(optional, fields[7:], strict=True)
+    }
+
+    def listed(name: str) -> tuple[str, ...]:
+        value = raw.get(name, "")
+        return tuple(value.split(", ")) if value else ()
+
     return PluginRecord(
         id=fields[0],
         name=fields[1],
@@ -80,8 +84,10 @@ def parse_plugin_line(text: str, features: Features) -> PluginRecord:
         description=unescape_description(fields[4]),
         summary=fields[5],
         family=fields[6],
-        **values,  # type: ignore[arg-type]
+        version=raw.get("version", "?"),
+        cve=listed("cve"),
+        bid=listed("bid"),
+        xref=listed("xref"),
+        sign_keys=raw.get("sign_keys", ""),
+        tags=raw.get("tags", ""),
     )
-
-
-_LISTS: Final = frozenset({"cve", "bid", "xref"})
