@@ -253,8 +253,8 @@ def test_long_attack_counts_the_bytes_of_its_targets() -> None:
     assert encode(cm.LongAttack(targets="127.0.0.1")) == (
         b"CLIENT <|> LONG_ATTACK <|>\n9\n127.0.0.1"
     )
-    assert encode(cm.LongAttack(targets="h\u00f4te 10.0.0.5")) == (
-        b"CLIENT <|> LONG_ATTACK <|>\n14\nh\xc3\xb4te 10.0.0.5"
+    assert encode(cm.LongAttack(targets="h\u00f4te 198.18.0.5")) == (
+        b"CLIENT <|> LONG_ATTACK <|>\n16\nh\xc3\xb4te 198.18.0.5"
     )
 
 
@@ -277,10 +277,10 @@ def test_the_ntp_1_0_new_attack_carries_five_fields() -> None:
         max_hosts="20",
         recursive="no",
         port_range="1-1024",
-        targets="10.0.0.5",
+        targets="198.18.0.5",
     )
     assert encode(msg, Features(version=Version.NTP_1_0)) == (
-        b"CLIENT <|> NEW_ATTACK <|> 1;39;11 <|> 20 <|> no <|> 1-1024 <|> 10.0.0.5 <|> CLIENT\n"
+        b"CLIENT <|> NEW_ATTACK <|> 1;39;11 <|> 20 <|> no <|> 1-1024 <|> 198.18.0.5 <|> CLIENT\n"
     )
 
 
@@ -600,17 +600,17 @@ def test_an_md5_loop_line_is_limited_to_2047_bytes() -> None:
         (b"CLIENT <|> DETACHED_STOP <|> 3598 <|> CLIENT", cm.StopDetached(session_id="3598")),
         (b"CLIENT <|> NEW_ATTACK <|> 127.0.0.1 <|> CLIENT", cm.NewAttack(targets="127.0.0.1")),
         (
-            b"CLIENT <|> NEW_ATTACK <|>  10.0.0.5,10.0.0.6  <|> CLIENT",
-            cm.NewAttack(targets="10.0.0.5,10.0.0.6"),
+            b"CLIENT <|> NEW_ATTACK <|>  198.18.0.5,198.18.0.6  <|> CLIENT",
+            cm.NewAttack(targets="198.18.0.5,198.18.0.6"),
         ),
         (
-            b"CLIENT <|> NEW_ATTACK <|> 1;39;11 <|> 20 <|> no <|> 1-1024 <|> 10.0.0.5 <|> CLIENT",
+            b"CLIENT <|> NEW_ATTACK <|> 1;39;11 <|> 20 <|> no <|> 1-1024 <|> 198.18.0.5 <|> CLIENT",
             cm.LegacyNewAttack(
                 plugin_set="1;39;11",
                 max_hosts="20",
                 recursive="no",
                 port_range="1-1024",
-                targets="10.0.0.5",
+                targets="198.18.0.5",
             ),
         ),
     ],
@@ -640,7 +640,7 @@ def test_the_session_id_is_the_last_field_before_the_trailer() -> None:
             "NEW_ATTACK: NEW_ATTACK targets must be one non-empty word: '127.0.0.1 127.0.0.2'",
         ),
         (
-            b"CLIENT <|> NEW_ATTACK <|> -1 <|>  <|> no <|> 1-1024 <|> 10.0.0.5 <|> CLIENT",
+            b"CLIENT <|> NEW_ATTACK <|> -1 <|>  <|> no <|> 1-1024 <|> 198.18.0.5 <|> CLIENT",
             "NEW_ATTACK: NEW_ATTACK max_hosts must be one non-empty word: ''",
         ),
         (b"CLIENT <|> PLUGIN_INFO <|> CLIENT", "PLUGIN_INFO: missing argument"),
@@ -788,9 +788,9 @@ def test_a_preference_that_cannot_be_held_kills_the_stream() -> None:
 
 def test_a_rule_holding_a_separator_kills_the_stream() -> None:
     error = decode_error(
-        b"CLIENT <|> RULES <|>\nreject <|> 10.0.0.1\n<|> CLIENT\n", start=ClientPhase.ORDERS
+        b"CLIENT <|> RULES <|>\nreject <|> 198.18.0.1\n<|> CLIENT\n", start=ClientPhase.ORDERS
     )
-    assert str(error) == "rule contains the field separator: 'reject <|> 10.0.0.1' (at byte 0)"
+    assert str(error) == "rule contains the field separator: 'reject <|> 198.18.0.1' (at byte 0)"
 
 
 # --- decoding: counted payloads (spec §2.3, §10.15) ------------------------------------------
@@ -821,8 +821,8 @@ def test_every_long_attack_header_form_is_tolerated(header: bytes) -> None:
 
 
 def test_long_attack_targets_may_hold_spaces_newlines_and_any_bytes() -> None:
-    data = b"CLIENT <|> LONG_ATTACK <|>\r\n 12 \r\n10.0.0.5\n\xff h\n"
-    assert orders(data) == [cm.LongAttack(targets="10.0.0.5\n\udcff h"), Unrecognized(line="")]
+    data = b"CLIENT <|> LONG_ATTACK <|>\r\n 14 \r\n198.18.0.5\n\xff h\n"
+    assert orders(data) == [cm.LongAttack(targets="198.18.0.5\n\udcff h"), Unrecognized(line="")]
 
 
 def test_an_empty_long_attack_is_read() -> None:
@@ -959,11 +959,11 @@ def test_an_attachment_name_holding_a_separator_kills_the_stream() -> None:
     [
         PREFERENCES,
         Preferences(items=(("", ""), ("a<b", "x <|> y"), ("Services[file]:CA file :", ""))),
-        Rules(rules=("reject 10.0.0.0/8", "")),
+        Rules(rules=("reject 198.18.0.0/15", "")),
         cm.AttachedFile(name="/tmp/list.txt", data=b"a\nb\n<|> CLIENT\n"),
         cm.AttachedPlugin(name="x.nasl", data=b"", content_type="text/x-nasl"),
-        cm.LongAttack(targets="10.0.0.5 10.0.0.6\nh\u00f4te"),
-        cm.NewAttack(targets="10.0.0.0/24"),
+        cm.LongAttack(targets="198.18.0.5 198.18.0.6\nh\u00f4te"),
+        cm.NewAttack(targets="198.18.0.0/24"),
         cm.LegacyNewAttack(
             plugin_set="-1", max_hosts="2", recursive="yes", port_range="default", targets="a"
         ),

@@ -154,7 +154,7 @@ def test_every_field_of_the_ntp_1_0_new_attack_is_one_word(field: str) -> None:
         "max_hosts": "20",
         "recursive": "no",
         "port_range": "1-1024",
-        "targets": "10.0.0.5",
+        "targets": "198.18.0.5",
     }
     assert cm.LegacyNewAttack(**fields).plugin_set == "1;39;11"
     fields[field] = ""
@@ -164,7 +164,10 @@ def test_every_field_of_the_ntp_1_0_new_attack_is_one_word(field: str) -> None:
 
 
 def test_long_attack_targets_may_hold_spaces_and_newlines() -> None:
-    assert cm.LongAttack(targets="10.0.0.5 10.0.0.6\nhost").targets == "10.0.0.5 10.0.0.6\nhost"
+    assert (
+        cm.LongAttack(targets="198.18.0.5 198.18.0.6\nhost").targets
+        == "198.18.0.5 198.18.0.6\nhost"
+    )
 
 
 def test_stop_attack_names_one_host() -> None:

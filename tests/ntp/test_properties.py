@@ -241,9 +241,9 @@ def test_ntp_1_0_hears_only_of_tcp_ports(
 def test_port_refs_without_a_name_come_back_named_unknown() -> None:
     # Why the strategies always name a numbered port under NTP/1.1+ (spec §3.5).
     port = PortRef(service=None, number=31337)
-    msg = sm.Port(host="10.0.0.5", port=port)
+    msg = sm.Port(host="198.18.0.5", port=port)
     back = _decode_one_server_message(msg, Features())
-    assert back == sm.Port(host="10.0.0.5", port=PortRef(service="unknown", number=31337))
+    assert back == sm.Port(host="198.18.0.5", port=PortRef(service="unknown", number=31337))
 
 
 @settings(max_examples=30, deadline=None)

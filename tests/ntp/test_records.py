@@ -286,14 +286,14 @@ def test_an_md5_digest_is_one_word() -> None:
 
 
 def test_a_session_entry_is_an_id_and_targets() -> None:
-    entry = SessionEntry(id="20051106-101530", targets="10.0.0.0/24")
-    assert (entry.id, entry.targets) == ("20051106-101530", "10.0.0.0/24")
+    entry = SessionEntry(id="20051106-101530", targets="198.18.0.0/24")
+    assert (entry.id, entry.targets) == ("20051106-101530", "198.18.0.0/24")
     assert SessionEntry(id="3598", targets="").targets == ""
 
 
 def test_a_session_id_is_one_word() -> None:
     with pytest.raises(LocalProtocolError, match="session id must be one non-empty word"):
-        SessionEntry(id="", targets="10.0.0.5")
+        SessionEntry(id="", targets="198.18.0.5")
 
 
 def test_a_session_id_cannot_start_like_a_terminator() -> None:

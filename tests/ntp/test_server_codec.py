@@ -89,8 +89,8 @@ def test_server_preferences_are_a_block_with_a_trailing_separator_header() -> No
 
 def test_server_rules_are_an_empty_block() -> None:
     assert encode(Rules()) == b"SERVER <|> RULES <|>\n<|> SERVER\n"
-    assert encode(Rules(rules=("reject 10.0.0.1",))) == (
-        b"SERVER <|> RULES <|>\nreject 10.0.0.1\n<|> SERVER\n"
+    assert encode(Rules(rules=("reject 198.18.0.1",))) == (
+        b"SERVER <|> RULES <|>\nreject 198.18.0.1\n<|> SERVER\n"
     )
 
 
@@ -216,16 +216,16 @@ def test_otp_certificates_write_their_keys_on_one_line() -> None:
 
 def test_time_lines_are_written_only_with_the_timestamps_word() -> None:
     start = sm.Time(kind=sm.TimeKind.SCAN_START, when="Sun Nov  6 10:15:30 2005")
-    host = sm.Time(kind=sm.TimeKind.HOST_START, host="10.0.0.5", when="Sun Nov  6 10:15:31 2005")
+    host = sm.Time(kind=sm.TimeKind.HOST_START, host="198.18.0.5", when="Sun Nov  6 10:15:31 2005")
     assert encode(start, REFERENCE) == (
         b"SERVER <|> TIME <|> SCAN_START <|> Sun Nov  6 10:15:30 2005 <|> SERVER\n"
     )
     assert encode(host, REFERENCE) == (
-        b"SERVER <|> TIME <|> HOST_START <|> 10.0.0.5 <|> Sun Nov  6 10:15:31 2005 <|> SERVER\n"
+        b"SERVER <|> TIME <|> HOST_START <|> 198.18.0.5 <|> Sun Nov  6 10:15:31 2005 <|> SERVER\n"
     )
     assert encode(start, NTP_1_2) == b""
     assert encode(host, OTP) == (
-        b"SERVER <|> TIME <|> HOST_START <|> 10.0.0.5 <|> Sun Nov  6 10:15:31 2005 <|> SERVER\n"
+        b"SERVER <|> TIME <|> HOST_START <|> 198.18.0.5 <|> Sun Nov  6 10:15:31 2005 <|> SERVER\n"
     )
 
 
@@ -243,8 +243,8 @@ def test_status_has_a_long_form_a_short_form_and_an_ntp_1_0_form() -> None:
 
 
 def test_stat_is_written_as_host_and_progress() -> None:
-    assert encode(sm.Stat(host="10.0.0.5", current=12, total=57), NTP_1_0) == (
-        b"SERVER <|> STAT <|> 10.0.0.5 <|> 12/57 <|> SERVER\n"
+    assert encode(sm.Stat(host="198.18.0.5", current=12, total=57), NTP_1_0) == (
+        b"SERVER <|> STAT <|> 198.18.0.5 <|> 12/57 <|> SERVER\n"
     )
 
 
@@ -256,16 +256,20 @@ def test_a_port_names_its_service_from_ntp_1_1_on() -> None:
 
 
 def test_an_ntp_1_0_port_is_only_its_number() -> None:
-    port = sm.Port(host="10.0.0.5", port=PortRef(service="ssh", number=22))
-    assert encode(port, NTP_1_0) == b"SERVER <|> PORT <|> 10.0.0.5 <|> 22 <|> SERVER\n"
-    general = sm.Port(host="10.0.0.5", port=PortRef.general())
-    assert encode(general, NTP_1_0) == b"SERVER <|> PORT <|> 10.0.0.5 <|> general/tcp <|> SERVER\n"
+    port = sm.Port(host="198.18.0.5", port=PortRef(service="ssh", number=22))
+    assert encode(port, NTP_1_0) == b"SERVER <|> PORT <|> 198.18.0.5 <|> 22 <|> SERVER\n"
+    general = sm.Port(host="198.18.0.5", port=PortRef.general())
+    assert (
+        encode(general, NTP_1_0) == b"SERVER <|> PORT <|> 198.18.0.5 <|> general/tcp <|> SERVER\n"
+    )
 
 
 def test_ntp_1_0_clients_never_hear_of_udp_ports() -> None:
-    port = sm.Port(host="10.0.0.5", port=PortRef(service="snmp", number=161, protocol="udp"))
+    port = sm.Port(host="198.18.0.5", port=PortRef(service="snmp", number=161, protocol="udp"))
     assert encode(port, NTP_1_0) == b""
-    assert encode(port, NTP_1_1) == b"SERVER <|> PORT <|> 10.0.0.5 <|> snmp (161/udp) <|> SERVER\n"
+    assert (
+        encode(port, NTP_1_1) == b"SERVER <|> PORT <|> 198.18.0.5 <|> snmp (161/udp) <|> SERVER\n"
+    )
 
 
 def test_a_note_is_written_with_backslash_escapes_and_its_id_for_the_reference_client() -> None:
@@ -298,17 +302,18 @@ def test_an_ntp_1_1_report_carries_no_plugin_id() -> None:
 def test_an_ntp_1_0_report_joins_port_and_text_with_a_colon() -> None:
     hole = sm.Report(
         kind=sm.ReportKind.HOLE,
-        host="10.0.0.5",
+        host="198.18.0.5",
         port=PortRef(service="ftp", number=21),
         text="Vulnerable.\nRisk factor : High\n",
         plugin_id="11111",
     )
     assert encode(hole, dataclasses.replace(NTP_1_0, escape_crlf=True)) == (
-        b"SERVER <|> HOLE <|> 10.0.0.5 <|> 21:Vulnerable.;Risk factor : High; <|> SERVER\n"
+        b"SERVER <|> HOLE <|> 198.18.0.5 <|> 21:Vulnerable.;Risk factor : High; <|> SERVER\n"
     )
     general = dataclasses.replace(hole, port=PortRef.general("udp"))
     assert encode(general, NTP_1_0) == (
-        b"SERVER <|> HOLE <|> 10.0.0.5 <|> general/udp:Vulnerable.;Risk factor : High; <|> SERVER\n"
+        b"SERVER <|> HOLE <|> 198.18.0.5 <|> general/udp:Vulnerable.;Risk factor : High;"
+        b" <|> SERVER\n"
     )
 
 
@@ -356,8 +361,8 @@ def test_the_e002_line_has_no_trailer() -> None:
 
 
 def test_a_cut_e002_list_ends_with_dots() -> None:
-    msg = sm.HostsNotAllowed(hosts=("10.0.0.1",), truncated=True)
-    assert encode(msg).endswith(b" so :;10.0.0.1;...\n")
+    msg = sm.HostsNotAllowed(hosts=("198.18.0.1",), truncated=True)
+    assert encode(msg).endswith(b" so :;198.18.0.1;...\n")
     assert encode(sm.HostsNotAllowed(hosts=())).endswith(b" so :;\n")
 
 

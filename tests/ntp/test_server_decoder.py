@@ -318,8 +318,8 @@ def test_a_server_line_cut_by_the_end_of_the_stream_is_an_error() -> None:
         ),
         (b"s:a:::1:5:4", sm.Status(host="::1", action=sm.StatusAction.ATTACK, current=5, total=4)),
         (
-            b"SERVER <|> STAT <|> 10.0.0.5 <|> 12/57 <|> SERVER",
-            sm.Stat(host="10.0.0.5", current=12, total=57),
+            b"SERVER <|> STAT <|> 198.18.0.5 <|> 12/57 <|> SERVER",
+            sm.Stat(host="198.18.0.5", current=12, total=57),
         ),
         (
             b"SERVER <|> PORT <|> 127.0.0.1 <|> blackice-icecap (8081/tcp) <|> SERVER",
@@ -348,11 +348,11 @@ def test_the_e002_line_without_trailer_is_read() -> None:
 
 def test_an_e002_line_with_a_trailer_or_dots_is_read_too() -> None:
     prefix = b"SERVER <|> ERROR <|> " + sm.HostsNotAllowed.PREFIX.encode()
-    assert decode_one(prefix + b";10.0.0.1; <|> SERVER\n") == sm.HostsNotAllowed(
-        hosts=("10.0.0.1",)
+    assert decode_one(prefix + b";198.18.0.1; <|> SERVER\n") == sm.HostsNotAllowed(
+        hosts=("198.18.0.1",)
     )
-    assert decode_one(prefix + b";10.0.0.1;...\n") == sm.HostsNotAllowed(
-        hosts=("10.0.0.1",), truncated=True
+    assert decode_one(prefix + b";198.18.0.1;...\n") == sm.HostsNotAllowed(
+        hosts=("198.18.0.1",), truncated=True
     )
     assert decode_one(prefix + b";\n") == sm.HostsNotAllowed(hosts=())
 
@@ -384,14 +384,14 @@ def test_a_server_line_without_its_trailer_is_an_error(line: bytes) -> None:
         b"SERVER <|> STATUS <|> 127.0.0.1 <|> attack <|> SERVER",
         b"SERVER <|> STATUS <|> 127.0.0.1 <|> scanning <|> 1/2 <|> SERVER",
         b"SERVER <|> TIME <|> SCAN_PAUSE <|> now <|> SERVER",
-        b"SERVER <|> TIME <|> SCAN_START <|> 10.0.0.5 <|> now <|> SERVER",
+        b"SERVER <|> TIME <|> SCAN_START <|> 198.18.0.5 <|> now <|> SERVER",
         b"SERVER <|> TIME <|> HOST_START <|> now <|> SERVER",
         b"SERVER <|> TIME <|> SERVER",
         b"SERVER <|> BYE <|> SERVER",
         b"SERVER <|> BYE <|> ACK <|> SERVER",
         b"SERVER <|> FILE_ACCEPTED <|> yes <|> SERVER",
         b"SERVER <|> PORT <|> 127.0.0.1 <|> SERVER",
-        b"SERVER <|> STAT <|> 10.0.0.5 <|> 12/57 <|> x <|> SERVER",
+        b"SERVER <|> STAT <|> 198.18.0.5 <|> 12/57 <|> x <|> SERVER",
         b"SERVER <|> HOLE <|> SERVER",
         b"SERVER <|> HOLE <|> 127.0.0.1 <|> SERVER",
         b"SERVER <|> PLUGINS_MD5 <|> SERVER",
@@ -472,35 +472,35 @@ def test_an_ntp_1_2_report_with_one_text_field_has_no_id() -> None:
 
 
 def test_an_ntp_1_0_report_is_read_from_port_and_text() -> None:
-    line = b"SERVER <|> HOLE <|> 10.0.0.5 <|> 21:Vulnerable.;Risk factor : High; <|> SERVER\n"
+    line = b"SERVER <|> HOLE <|> 198.18.0.5 <|> 21:Vulnerable.;Risk factor : High; <|> SERVER\n"
     assert decode_one(line, NTP_1_0) == sm.Report(
         kind=sm.ReportKind.HOLE,
-        host="10.0.0.5",
+        host="198.18.0.5",
         port=PortRef(service=None, number=21),
         text="Vulnerable.\nRisk factor : High\n",
     )
-    general = b"SERVER <|> INFO <|> 10.0.0.5 <|> general/udp:a:b <|> SERVER\n"
+    general = b"SERVER <|> INFO <|> 198.18.0.5 <|> general/udp:a:b <|> SERVER\n"
     assert decode_one(general, NTP_1_0) == sm.Report(
-        kind=sm.ReportKind.INFO, host="10.0.0.5", port=PortRef.general("udp"), text="a:b"
+        kind=sm.ReportKind.INFO, host="198.18.0.5", port=PortRef.general("udp"), text="a:b"
     )
 
 
 def test_an_ntp_1_0_report_without_a_port_is_an_error() -> None:
-    error = decode_error(b"SERVER <|> HOLE <|> 10.0.0.5 <|> no port here <|> SERVER\n", NTP_1_0)
+    error = decode_error(b"SERVER <|> HOLE <|> 198.18.0.5 <|> no port here <|> SERVER\n", NTP_1_0)
     assert error.message.startswith("malformed HOLE line ")
 
 
 def test_an_ntp_1_0_report_port_must_be_a_number() -> None:
-    error = decode_error(b"SERVER <|> HOLE <|> 10.0.0.5 <|> ssh:text <|> SERVER\n", NTP_1_0)
+    error = decode_error(b"SERVER <|> HOLE <|> 198.18.0.5 <|> ssh:text <|> SERVER\n", NTP_1_0)
     assert str(error) == "port number is not a number: 'ssh' (at byte 0)"
 
 
 def test_ntp_1_0_ports_are_read_as_numbers() -> None:
-    assert decode_one(b"SERVER <|> PORT <|> 10.0.0.5 <|> 22 <|> SERVER\n", NTP_1_0) == sm.Port(
-        host="10.0.0.5", port=PortRef(service=None, number=22)
+    assert decode_one(b"SERVER <|> PORT <|> 198.18.0.5 <|> 22 <|> SERVER\n", NTP_1_0) == sm.Port(
+        host="198.18.0.5", port=PortRef(service=None, number=22)
     )
-    assert decode_one(b"SERVER <|> PORT <|> 10.0.0.5 <|> general/tcp <|> SERVER\n", NTP_1_0) == (
-        sm.Port(host="10.0.0.5", port=PortRef.general())
+    assert decode_one(b"SERVER <|> PORT <|> 198.18.0.5 <|> general/tcp <|> SERVER\n", NTP_1_0) == (
+        sm.Port(host="198.18.0.5", port=PortRef.general())
     )
 
 
@@ -585,7 +585,7 @@ def test_a_backslash_escaped_report_reads_back_exactly() -> None:
         sm.PluginList(plugins=(BANNER_CHECK, TCP_SCANNER)),
         sm.PluginInfoReply(plugin=BANNER_CHECK),
         Preferences(items=(("a", ""), ("b", "x <|> y"))),
-        Rules(rules=("reject 10.0.0.1",)),
+        Rules(rules=("reject 198.18.0.1",)),
         sm.PreferencesErrors(items=(("max_hosts", "abc"),)),
         sm.PluginsDependencies(entries=(Dependency(name="a", dependencies=("b", "c")),)),
         sm.PluginsMd5(md5="ed674be6ce9eccb6ecda8ef78d3ab0ab"),

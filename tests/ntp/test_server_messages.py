@@ -82,14 +82,14 @@ def test_only_host_time_kinds_name_a_host(kind: sm.TimeKind, names_host: bool) -
 def test_a_scan_time_names_no_host_and_a_host_time_names_one() -> None:
     start = sm.Time(kind=sm.TimeKind.SCAN_START, when="Sun Nov  6 10:15:30 2005")
     assert start.host is None
-    host = sm.Time(kind=sm.TimeKind.HOST_START, host="10.0.0.5", when="Sun Nov  6 10:15:31 2005")
-    assert host.host == "10.0.0.5"
+    host = sm.Time(kind=sm.TimeKind.HOST_START, host="198.18.0.5", when="Sun Nov  6 10:15:31 2005")
+    assert host.host == "198.18.0.5"
 
 
 def test_a_scan_time_with_a_host_is_refused() -> None:
     with pytest.raises(LocalProtocolError) as caught:
-        sm.Time(kind=sm.TimeKind.SCAN_END, host="10.0.0.5", when="Sun Nov  6 10:20:03 2005")
-    assert caught.value.message == "TIME SCAN_END host mismatch: '10.0.0.5'"
+        sm.Time(kind=sm.TimeKind.SCAN_END, host="198.18.0.5", when="Sun Nov  6 10:20:03 2005")
+    assert caught.value.message == "TIME SCAN_END host mismatch: '198.18.0.5'"
 
 
 def test_a_host_time_without_a_host_is_refused() -> None:
