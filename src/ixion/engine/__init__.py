@@ -1,0 +1,1 @@
+"""The scan engine: targets, ports, plugin scheduling, knowledge bases. Knows nothing of NTP."""

@@ -1,0 +1,1 @@
+"""Report formats written from scan results (NBE, text)."""

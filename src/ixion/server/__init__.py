@@ -1,0 +1,1 @@
+"""``ixiond``: the daemon that speaks NTP to clients and drives the engine."""
