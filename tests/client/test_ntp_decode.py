@@ -7,7 +7,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from ixion.client.cli import main
+from ixion.client.cli import cli as main
 from tests.transcripts import TRANSCRIPTS, load
 
 SCAN = load(TRANSCRIPTS / "nessus225-client_vs_nessusd225_plain_scan.raw.txt")

@@ -1,27 +1,69 @@
-"""The ``ixion`` command line."""
+"""The ``ixion`` command line.
+
+``ixion -q ...`` is the batch client, argument for argument the ``nessus -q`` of Nessus 2.2
+(spec §9.1), so scripts written for it keep working. Everything else is a subcommand.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import os
 import sys
-from typing import BinaryIO
+from pathlib import Path
+from typing import TYPE_CHECKING, BinaryIO
 
 import click
 
 from ixion import __version__
 from ixion.ntp import Features, RemoteProtocolError
 
+from .batch import (
+    BatchError,
+    BatchScan,
+    read_attachments,
+    read_targets,
+    render_report,
+    report_type_for,
+    tls_context,
+)
+from .batch import run_batch_scan as _run_batch_scan
+from .connection import ClientConnection, ConnectionFailed, ServerOffer
 from .ntp_decode import decode_stream
+from .rcfile import DEFAULT_RCFILE, RcFile, RcFileError, parse_rcfile
 
-__all__ = ["main"]
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+__all__ = ["batch", "cli", "main"]
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Entry point: the batch client when ``-q`` is given, else the subcommands."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    command = batch if _wants_batch(args) else cli
+    command.main(args, prog_name="ixion")
+
+
+def _wants_batch(args: list[str]) -> bool:
+    for arg in args:
+        if arg == "--":
+            return False
+        if arg.startswith("-") and not arg.startswith("--") and "q" in arg[1:]:
+            return True
+    return False
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="ixion")
-def main() -> None:
-    """ixion: a network vulnerability scanner speaking the Nessus Transfer Protocol."""
+def cli() -> None:
+    """ixion: a network vulnerability scanner speaking the Nessus Transfer Protocol.
+
+    Batch scans: ixion -q [-V] [-x] [-T nbe|text] [-c RCFILE] HOST PORT USER PASSWORD
+    TARGETS-FILE RESULT-FILE (see ixion -q --help).
+    """
 
 
-@main.command("ntp-decode")
+@cli.command("ntp-decode")
 @click.option(
     "--side",
     type=click.Choice(["server", "client"]),
@@ -54,3 +96,120 @@ def ntp_decode(side: str, features: str, file: BinaryIO) -> None:
         where = "" if exc.offset is None else f" at byte {exc.offset}"
         click.echo(f"ixion ntp-decode: malformed {side} stream{where}: {exc.message}", err=True)
         sys.exit(1)
+
+
+@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("-q", "batch_mode", is_flag=True, required=True, help="Batch mode (required).")
+@click.option("-V", "verbose", is_flag=True, help="Print progress lines while scanning.")
+@click.option("-x", "no_verify", is_flag=True, help="Do not check the server's certificate.")
+@click.option("-T", "report_type", metavar="TYPE", help="Report type: nbe or text.")
+@click.option("-c", "rc_path", metavar="RCFILE", help="The rc file (default ~/.nessusrc).")
+@click.option("-p", "list_plugins", is_flag=True, help="List the server's plugins and exit.")
+@click.option("-P", "list_preferences", is_flag=True, help="List its preferences and exit.")
+@click.argument("args", nargs=-1)
+def batch(
+    batch_mode: bool,
+    verbose: bool,
+    no_verify: bool,
+    report_type: str | None,
+    rc_path: str | None,
+    list_plugins: bool,
+    list_preferences: bool,
+    args: tuple[str, ...],
+) -> None:
+    """HOST PORT USER PASSWORD TARGETS-FILE RESULT-FILE: scan, then write the report.
+
+    With -p or -P only HOST PORT USER PASSWORD. RESULT-FILE - writes to standard output.
+    """
+    listing = list_plugins or list_preferences
+    try:
+        rc = _load_rc(rc_path)
+        host, port, user, password, *rest = _check_args(args, 4 if listing else 6)
+        if listing:
+            offer = asyncio.run(_offer(host, port, user, password, rc, not no_verify))
+            _print_listing(offer, plugins=list_plugins)
+            return
+        targets_file, result_file = rest
+        kind = report_type_for(result_file, report_type)
+        scan = BatchScan(
+            host=host,
+            port=port,
+            user=user,
+            password=password,
+            targets=read_targets(Path(targets_file)),
+            rc=rc,
+            attachments=read_attachments(rc),
+            verbose=verbose,
+            verify_certificate=not no_verify,
+        )
+        results = asyncio.run(_run_batch_scan(scan))
+        _write(render_report(results, kind), result_file)
+    except (BatchError, ConnectionFailed, RcFileError, OSError, UnicodeError) as exc:
+        click.echo(f"ixion: {exc}", err=True)
+        sys.exit(1)
+
+
+def _check_args(args: tuple[str, ...], count: int) -> tuple[str, int, str, str, *tuple[str, ...]]:
+    if len(args) != count:
+        raise BatchError(f"expected {count} arguments, got {len(args)} (see ixion -q --help)")
+    try:
+        port = int(args[1])
+    except ValueError:
+        raise BatchError(f"bad port {args[1]!r}") from None
+    return (args[0], port, args[2], args[3], *args[4:])
+
+
+def _load_rc(path: str | None) -> RcFile:
+    """``-c`` if given, else ``$NESSUSHOME/.nessusrc`` or ``~/.nessusrc`` if present."""
+    if path is None:
+        home = Path(os.environ.get("NESSUSHOME") or Path.home())
+        default = home / ".nessusrc"
+        if not default.exists():
+            return DEFAULT_RCFILE
+        path = str(default)
+    return parse_rcfile(Path(path).read_text(encoding="utf-8"))
+
+
+async def _offer(
+    host: str, port: int, user: str, password: str, rc: RcFile, verify: bool
+) -> ServerOffer:
+    connection = await ClientConnection.open(host, port, ssl_context=tls_context(rc, verify=verify))
+    try:
+        return await connection.login(user, password)
+    finally:
+        await connection.close()
+
+
+def _escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("\n", "\\n").replace("\r", "\\r")
+
+
+def _print_listing(offer: ServerOffer, *, plugins: bool) -> None:
+    """``-p``: one line per plugin; ``-P``: ``name = value`` per preference (spec §9.1)."""
+    if plugins:
+        for p in offer.plugins.plugins if offer.plugins is not None else ():
+            fields = (
+                p.id,
+                p.family,
+                p.name,
+                p.category.value,
+                p.copyright,
+                p.summary,
+                p.version,
+                ", ".join(p.cve),
+                ", ".join(p.bid),
+                ", ".join(p.xref),
+                p.description,
+            )
+            click.echo("|".join(_escape(field) for field in fields))
+        return
+    for name, value in offer.preferences.items if offer.preferences is not None else ():
+        click.echo(f"{name} = {value}")
+
+
+def _write(report: bytes, result_file: str) -> None:
+    if result_file == "-":
+        sys.stdout.buffer.write(report)
+        sys.stdout.flush()
+    else:
+        Path(result_file).write_bytes(report)

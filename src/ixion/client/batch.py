@@ -1,0 +1,217 @@
+"""The batch client: ``ixion -q``, a drop-in for ``nessus -q`` (spec §9.1).
+
+One scan from the command line: log in, adopt the server's preferences into the rc file the
+way the reference client did, send PREFERENCES (and the files they name), RULES and
+LONG_ATTACK, then read results until BYE and write the report. The message sequence is the
+reference client's, so a server that served nessus 2.2.5 serves this unchanged.
+"""
+
+from __future__ import annotations
+
+import ssl
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Final, TextIO
+
+from ixion.ntp import (
+    AttachedFile,
+    Bye,
+    ConnectionClosed,
+    Error,
+    FileAccepted,
+    Finished,
+    LongAttack,
+    Preferences,
+    PreferencesErrors,
+    Rules,
+    SessionsList,
+    SessionsListRequest,
+    Status,
+)
+from ixion.reports.collect import ResultsCollector
+from ixion.reports.nbe import write_nbe
+from ixion.reports.text import text_report
+
+from .connection import ClientConnection, ConnectionFailed, ServerOffer
+from .rcfile import adopt_server_preferences, files_to_upload, preferences_to_send
+
+if TYPE_CHECKING:
+    from ixion.ntp import Message
+    from ixion.reports.results import ScanResults
+
+    from .rcfile import RcFile
+
+__all__ = [
+    "REPORT_TYPES",
+    "BatchError",
+    "BatchScan",
+    "read_attachments",
+    "read_targets",
+    "render_report",
+    "report_type_for",
+    "run_batch_scan",
+    "tls_context",
+]
+
+#: Report types and the file extensions that select them when ``-T`` is absent.
+REPORT_TYPES: Final = {"nbe": (".nbe",), "text": (".txt", ".text")}
+_TYPE_ALIASES: Final = {"txt": "text"}
+
+
+class BatchError(Exception):
+    """A batch scan could not run (bad arguments, unreachable server, refused login)."""
+
+
+def report_type_for(result_file: str, requested: str | None) -> str:
+    """``-T`` if given, else the result file's extension (spec §9.1)."""
+    if requested is not None:
+        kind = _TYPE_ALIASES.get(requested, requested)
+        if kind not in REPORT_TYPES:
+            raise BatchError(f"unsupported report type {requested!r} (use nbe or text)")
+        return kind
+    suffix = Path(result_file).suffix.lower()
+    for kind, suffixes in REPORT_TYPES.items():
+        if suffix in suffixes:
+            return kind
+    if result_file == "-":
+        return "nbe"
+    raise BatchError(f"cannot tell the report type of {result_file!r}: use -T nbe or -T text")
+
+
+def read_targets(path: Path) -> str:
+    """The targets file as the LONG_ATTACK payload: lines become a comma list (spec §9.1)."""
+    text = path.read_text(encoding="utf-8", errors="surrogateescape")
+    return text.replace("\n", ",").replace("\r", " ").rstrip(", ")
+
+
+def tls_context(rc: RcFile, *, verify: bool) -> ssl.SSLContext | None:
+    """TLS as the rc file asks (``ssl_version = NONE`` means plaintext), else None."""
+    version = rc.get("ssl_version")
+    if isinstance(version, str) and version.upper() == "NONE":
+        return None
+    context = ssl.create_default_context()
+    trusted = rc.get("trusted_ca")
+    if isinstance(trusted, str) and trusted:
+        context.load_verify_locations(trusted)
+    if not verify:  # nessus -x: don't check the server certificate
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    cert, key = rc.get("cert_file"), rc.get("key_file")
+    if isinstance(cert, str) and cert:
+        context.load_cert_chain(cert, key if isinstance(key, str) and key else None)
+    return context
+
+
+@dataclass(frozen=True, slots=True)
+class BatchScan:
+    """What ``ixion -q`` was asked to do."""
+
+    host: str
+    port: int
+    user: str
+    password: str
+    targets: str
+    rc: RcFile
+    #: The files ``[file]`` plugin preferences name, read before connecting.
+    attachments: tuple[tuple[str, bytes], ...] = ()
+    verbose: bool = False
+    verify_certificate: bool = True
+
+
+def read_attachments(rc: RcFile) -> tuple[tuple[str, bytes], ...]:
+    """Read the files the rc file's ``[file]`` preferences name (sent as ATTACHED_FILE)."""
+    attachments = []
+    for name in files_to_upload(rc):
+        try:
+            attachments.append((name, Path(name).read_bytes()))
+        except OSError as exc:
+            raise BatchError(f"cannot read {name} for a plugin preference: {exc}") from exc
+    return tuple(attachments)
+
+
+async def run_batch_scan(scan: BatchScan, progress: TextIO | None = None) -> ScanResults:
+    """Run one scan and return its results (partial if the server hung up early).
+
+    ``-V`` progress lines go to ``progress`` (standard output by default).
+    """
+    progress = progress or sys.stdout
+    connection = await ClientConnection.open(
+        scan.host, scan.port, ssl_context=tls_context(scan.rc, verify=scan.verify_certificate)
+    )
+    try:
+        offer = await connection.login(scan.user, scan.password)
+        rc = scan.rc
+        if offer.preferences is not None:
+            rc = adopt_server_preferences(rc, offer.preferences.items)
+        await _list_sessions(connection, offer)
+        await _send_orders(connection, offer, rc, scan.targets, scan.attachments)
+        return await _read_results(connection, scan.verbose, progress)
+    finally:
+        await connection.close()
+
+
+async def _list_sessions(connection: ClientConnection, offer: ServerOffer) -> None:
+    # The reference client asks whenever the server advertises sessions (spec §10.32).
+    if offer.preference("ntp_save_sessions") == "yes":
+        await connection.send(SessionsListRequest())
+        await _expect(connection, SessionsList)
+
+
+async def _send_orders(
+    connection: ClientConnection,
+    offer: ServerOffer,
+    rc: RcFile,
+    targets: str,
+    attachments: tuple[tuple[str, bytes], ...],
+) -> None:
+    plugins = offer.plugins.plugins if offer.plugins is not None else ()
+    await connection.send(Preferences(items=preferences_to_send(rc, plugins)))
+    await _expect(connection, PreferencesErrors)
+    for name, data in attachments:
+        await connection.send(AttachedFile(name=name, data=data))
+        await _expect(connection, FileAccepted)
+    await connection.send(Rules())
+    await connection.send(LongAttack(targets=targets))
+
+
+async def _expect(connection: ClientConnection, cls: type[Message]) -> Message:
+    msg = await connection.receive()
+    if not isinstance(msg, cls):
+        raise ConnectionFailed(f"expected {cls.TYPE} from the server, got {msg.TYPE}")
+    return msg
+
+
+async def _read_results(
+    connection: ClientConnection, verbose: bool, progress: TextIO
+) -> ScanResults:
+    collector = ResultsCollector()
+    while True:
+        msg = await connection.receive()
+        if isinstance(msg, Bye):
+            return collector.results
+        if isinstance(msg, ConnectionClosed):
+            print(
+                "ixion: the server shut the connection down - the test may be incomplete",
+                file=sys.stderr,
+            )
+            return collector.results
+        if isinstance(msg, Error):
+            print(f"ixion: server error: {msg.text}", file=sys.stderr)
+        collector.add(msg)
+        if verbose:
+            _show_progress(msg, progress)
+
+
+def _show_progress(msg: Message, out: TextIO) -> None:
+    """The ``-V`` lines of the reference client (spec §9.1)."""
+    if isinstance(msg, Status):
+        print(f"{msg.action.value}|{msg.host}|{msg.current}|{msg.total}", file=out)
+    elif isinstance(msg, Finished):
+        print(f"finished|{msg.host}||||", file=out)
+
+
+def render_report(results: ScanResults, kind: str) -> bytes:
+    if kind == "nbe":
+        return write_nbe(results)
+    return text_report(results).encode()
