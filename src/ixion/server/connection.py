@@ -1,0 +1,261 @@
+"""One client of ixiond: the NTP login and the orders a client gives, over asyncio.
+
+The protocol itself is ``ixion.ntp``'s server :class:`~ixion.ntp.Session`; this module does
+the I/O around it and decides what to answer. It follows what nessusd 2.2.5 did in the
+captured transcripts (spec §1.5, §4.1-§4.3): prompts as separate writes, the 20-second limit
+on each login line, PLUGIN_LIST / PLUGINS_MD5 / PREFERENCES / RULES / PLUGINS_DEPENDENCIES as
+negotiated, the md5-caching loop, then orders until the client leaves.
+
+A client that breaks the protocol, stalls during login or vanishes ends its own connection
+and nothing else: every failure is caught here, logged, and the connection closed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import ssl
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Final
+
+from ixion.ntp import (
+    NEED_DATA,
+    BadLogin,
+    Banner,
+    Bye,
+    Certificates,
+    CertificatesRequest,
+    ClientBye,
+    CompleteList,
+    ConnectionClosed,
+    DetachedSessionsList,
+    DetachedSessionsListRequest,
+    Error,
+    Finished,
+    GoOn,
+    HupFather,
+    LegacyNewAttack,
+    LongAttack,
+    NessusVersion,
+    NessusVersionRequest,
+    NewAttack,
+    OpenvasVersion,
+    OpenvasVersionRequest,
+    Password,
+    PasswordPrompt,
+    PluginInfoReply,
+    PluginInfoRequest,
+    PluginList,
+    PluginsDependencies,
+    PluginsMd5,
+    PluginsMd5List,
+    Preferences,
+    PreferencesErrors,
+    Quit,
+    RemoteProtocolError,
+    Role,
+    Rules,
+    SendPluginsMd5,
+    Session,
+    SessionRestore,
+    SessionsList,
+    SessionsListRequest,
+    StopAttack,
+    Unrecognized,
+    User,
+    UserPrompt,
+    Version,
+    VersionReply,
+)
+
+if TYPE_CHECKING:
+    from ixion.ntp import Dependency, Md5Entry, Message, PluginRecord
+
+    from .users import UserStore
+
+__all__ = ["LOGIN_LINE_TIMEOUT", "ClientHandler", "Offer"]
+
+log = logging.getLogger(__name__)
+
+#: Seconds a client has for its banner, user name and password (nessusd's TIMEOUT, §1.3).
+LOGIN_LINE_TIMEOUT: Final = 20.0
+READ_SIZE: Final = 64 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Offer:
+    """What the daemon shows every client after login; rebuilt when plugins are reloaded."""
+
+    plugins: tuple[PluginRecord, ...]
+    dependencies: tuple[Dependency, ...]
+    #: The PREFERENCES body (``ixion.server.config.server_preferences``).
+    preferences: tuple[tuple[str, str], ...]
+    #: MD5 over all plugin files, and per plugin (spec §3.7).
+    md5: str
+    md5_entries: tuple[Md5Entry, ...] = ()
+    #: What NESSUS_VERSION answers. Clients written for nessusd check for a 2.x version.
+    nessus_version: str = "2.2.5"
+    openvas_version: str = "3.0.2"
+
+    def plugin(self, plugin_id: str) -> PluginRecord | None:
+        return next((p for p in self.plugins if p.id == plugin_id), None)
+
+
+class _Closed(Exception):
+    """The client left, or must be left (bad login, protocol error)."""
+
+
+class ClientHandler:
+    """Serves one connection from accept to close."""
+
+    def __init__(
+        self,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        *,
+        offer: Offer,
+        users: UserStore,
+    ) -> None:
+        self._reader = reader
+        self._writer = writer
+        self._offer = offer
+        self._users = users
+        self._session = Session(Role.SERVER)
+        peer = writer.get_extra_info("peername")
+        self.peer = str(peer[0]) if isinstance(peer, tuple) else "unknown"
+        #: The logged-in user's name, once known.
+        self.user: str | None = None
+
+    async def run(self) -> None:
+        """Serve the client; never raises (a failure ends this connection only)."""
+        try:
+            if await self._login():
+                await self._orders()
+        except _Closed:
+            pass
+        except RemoteProtocolError as exc:
+            log.warning("%s: protocol error, closing: %s", self.peer, exc)
+            await self._try_send(Error(text=exc.error_hint))
+        except TimeoutError:
+            log.info("%s: no answer in time during login, closing", self.peer)
+        except (OSError, ssl.SSLError, EOFError) as exc:
+            log.info("%s: connection lost: %s", self.peer, exc)
+        except Exception:  # a bug in ixiond must not take the daemon down
+            log.exception("%s: internal error, closing the connection", self.peer)
+        finally:
+            self._writer.close()
+            try:
+                await self._writer.wait_closed()
+            except (OSError, ssl.SSLError):
+                log.debug("%s: error while closing", self.peer)
+
+    # --- I/O -------------------------------------------------------------------------------
+
+    async def _send(self, msg: Message) -> None:
+        data = self._session.send(msg)
+        if data:
+            # One write and drain per message: prompts must not share a read with other
+            # output, and a slow reader slows only its own connection.
+            self._writer.write(data)
+            await self._writer.drain()
+
+    async def _try_send(self, msg: Message) -> None:
+        try:
+            await self._send(msg)
+        except Exception:  # the connection is being abandoned anyway
+            log.debug("%s: could not send %s", self.peer, msg.TYPE)
+
+    async def _receive(self, within: float | None = None) -> Message:
+        """The client's next message, within ``within`` seconds in all (None: no limit)."""
+        async with asyncio.timeout(within):
+            while (msg := self._session.next_message()) is NEED_DATA:
+                self._session.receive_data(await self._reader.read(READ_SIZE))
+        if isinstance(msg, ConnectionClosed):
+            raise _Closed
+        return msg
+
+    # --- login (spec §1.4, §1.5, §4.1, §4.2) ------------------------------------------------
+
+    async def _login(self) -> bool:
+        banner = await self._receive(LOGIN_LINE_TIMEOUT)
+        if not isinstance(banner, Banner):
+            log.info("%s: unknown protocol version, closing", self.peer)
+            return False
+        await self._send(VersionReply(version=banner.version))
+        await self._send(UserPrompt())
+        user = await self._receive(LOGIN_LINE_TIMEOUT)
+        await self._send(PasswordPrompt())
+        password = await self._receive(LOGIN_LINE_TIMEOUT)
+        if not isinstance(user, User) or not isinstance(password, Password):
+            raise _Closed  # the state table allows nothing else; kept for the type checker
+        found = await asyncio.to_thread(self._users.authenticate, user.name, password.password)
+        if found is None:
+            log.warning("bad login attempt from %s", self.peer)
+            await self._send(BadLogin())
+            return False
+        self.user = found.name
+        log.info("%s: user %s logged in", self.peer, found.name)
+        await self._offer_plugins()
+        return True
+
+    async def _offer_plugins(self) -> None:
+        features = self._session.features
+        if features.md5_caching:
+            await self._send(PluginsMd5(md5=self._offer.md5))
+            await self._md5_loop()
+        elif not features.has("fast_login"):
+            await self._send(PluginList(plugins=self._offer.plugins))
+        if features.has("fast_login") or features.version is Version.NTP_1_0:
+            return
+        await self._send(Preferences(items=self._offer.preferences))
+        await self._send(Rules())  # nessusd 2.2.5 never showed the rules (spec §7.3)
+        await self._send(PluginsDependencies(entries=self._offer.dependencies))
+
+    async def _md5_loop(self) -> None:
+        while not isinstance(msg := await self._receive(), GoOn):
+            if isinstance(msg, CompleteList):
+                await self._send(PluginList(plugins=self._offer.plugins))
+            elif isinstance(msg, SendPluginsMd5):
+                await self._send(PluginsMd5List(entries=self._offer.md5_entries))
+            elif isinstance(msg, PluginInfoRequest):
+                await self._plugin_info(msg)
+
+    # --- orders (spec §3.9, §4.3) ----------------------------------------------------------
+
+    async def _orders(self) -> None:
+        while True:
+            msg = await self._receive()
+            if isinstance(msg, Quit | ClientBye):
+                return
+            await self._order(msg)
+
+    async def _order(self, msg: Message) -> None:
+        if isinstance(msg, Preferences):
+            await self._send(PreferencesErrors())
+        elif isinstance(msg, NessusVersionRequest):
+            await self._send(NessusVersion(version=self._offer.nessus_version))
+        elif isinstance(msg, OpenvasVersionRequest):
+            await self._send(OpenvasVersion(version=self._offer.openvas_version))
+        elif isinstance(msg, PluginInfoRequest):
+            await self._plugin_info(msg)
+        elif isinstance(msg, SessionsListRequest):
+            await self._send(SessionsList())  # no session is ever saved yet
+        elif isinstance(msg, DetachedSessionsListRequest):
+            await self._send(DetachedSessionsList())
+        elif isinstance(msg, CertificatesRequest):
+            await self._send(Certificates())
+        elif isinstance(msg, StopAttack):
+            await self._send(Finished(host=msg.host))  # even with no scan running (§3.7)
+        elif isinstance(msg, NewAttack | LegacyNewAttack | LongAttack | SessionRestore):
+            await self._send(Error(text="E000 - this ixiond cannot scan yet"))
+            await self._send(Bye())
+        elif isinstance(msg, Unrecognized | HupFather):
+            log.info("%s: ignored %s", self.peer, msg.TYPE)
+        else:
+            log.info("%s: %s has no effect yet", self.peer, msg.TYPE)
+
+    async def _plugin_info(self, msg: PluginInfoRequest) -> None:
+        # nessusd answered only inside the md5 loop (spec §10.11); we answer everywhere.
+        plugin = self._offer.plugin(msg.plugin_id)
+        if plugin is not None:
+            await self._send(PluginInfoReply(plugin=plugin))
