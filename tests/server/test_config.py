@@ -565,12 +565,13 @@ def test_only_the_effective_duplicate_is_checked() -> None:
 
 
 def test_an_unknown_ssl_version_warns_and_falls_back_to_tlsv1() -> None:
-    resolved = resolve_settings(table("ssl_version = TLSv1.3"), LOCATIONS)
+    resolved = resolve_settings(table("ssl_version = TLSv9"), LOCATIONS)
     assert resolved.settings.ssl_version == "TLSv1"
     assert resolved.warnings == (
         ConfigWarning(
             "line 1",
-            "ssl_version = TLSv1.3: not one of NONE, SSLv2, SSLv3, SSLv23, TLSv1; using TLSv1",
+            "ssl_version = TLSv9: not one of NONE, SSLv2, SSLv3, SSLv23, TLSv1, TLSv1.0,"
+            " TLSv1.1, TLSv1.2, TLSv1.3; using TLSv1",
             line=1,
         ),
     )

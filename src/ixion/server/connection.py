@@ -68,6 +68,8 @@ from ixion.ntp import (
     VersionReply,
 )
 
+from .tls import peer_dn
+
 if TYPE_CHECKING:
     from ixion.ntp import Dependency, Md5Entry, Message, PluginRecord
 
@@ -188,7 +190,8 @@ class ClientHandler:
         password = await self._receive(LOGIN_LINE_TIMEOUT)
         if not isinstance(user, User) or not isinstance(password, Password):
             raise _Closed  # the state table allows nothing else; kept for the type checker
-        found = await asyncio.to_thread(self._users.authenticate, user.name, password.password)
+        dn = peer_dn(self._writer.get_extra_info("ssl_object"))
+        found = await asyncio.to_thread(self._users.authenticate, user.name, password.password, dn)
         if found is None:
             log.warning("bad login attempt from %s", self.peer)
             await self._send(BadLogin())

@@ -384,7 +384,17 @@ class Settings:
         Kind.CHOICE,
         "NONE (plain text), SSLv2, SSLv3, SSLv23 or TLSv1 (any TLS).",
         **_same("TLSv1"),
-        choices=("NONE", "SSLv2", "SSLv3", "SSLv23", "TLSv1"),
+        choices=(
+            "NONE",
+            "SSLv2",
+            "SSLv3",
+            "SSLv23",
+            "TLSv1",
+            "TLSv1.0",
+            "TLSv1.1",
+            "TLSv1.2",
+            "TLSv1.3",
+        ),
         on_bad_value=OnBadValue.WARN,
         **_SERVER_ONLY,
     )

@@ -254,9 +254,20 @@ def _read(path: Path) -> bytes | None:
 
 
 def _dn_listed(auth: Path, dn: bytes) -> bool:
-    """One line of ``auth/dname`` equals the DN exactly (only the LF is stripped, §1.5)."""
+    """One line of ``auth/dname`` equals the DN exactly (only the LF is stripped, §1.5).
+
+    OpenSSL wrote the e-mail attribute ``Email`` up to 0.9.6 (what nessus-adduser put in
+    ``auth/dname``) and ``emailAddress`` since; both spellings name the same subject.
+    """
     listed = _read(auth / "dname")
-    return listed is not None and dn in listed.split(b"\n")
+    if listed is None:
+        return False
+    wanted = _canonical_dn(dn)
+    return any(_canonical_dn(line) == wanted for line in listed.split(b"\n"))
+
+
+def _canonical_dn(dn: bytes) -> bytes:
+    return dn.replace(b"/Email=", b"/emailAddress=")
 
 
 def _password_matches(auth: Path, password: bytes) -> bool:
