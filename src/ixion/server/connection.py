@@ -82,6 +82,11 @@ log = logging.getLogger(__name__)
 #: Seconds a client has for its banner, user name and password (nessusd's TIMEOUT, §1.3).
 LOGIN_LINE_TIMEOUT: Final = 20.0
 READ_SIZE: Final = 64 * 1024
+#: Seconds between the version reply and the ``User : `` prompt, unless the client's user name
+#: arrives first. nmap's nessus-brute reads the reply with one read and the prompt with a
+#: second; its TLS layer drains every record already received, so a prompt that arrived with
+#: the reply is never seen and the script stalls (nessusd passed it only by luck).
+PROMPT_PAUSE: Final = 0.25
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,6 +181,15 @@ class ClientHandler:
             raise _Closed
         return msg
 
+    async def _wait_for_input(self, seconds: float) -> None:
+        """Buffer whatever the client sends within ``seconds``; return at once if it does."""
+        try:
+            async with asyncio.timeout(seconds):
+                data = await self._reader.read(READ_SIZE)
+        except TimeoutError:
+            return
+        self._session.receive_data(data)
+
     # --- login (spec §1.4, §1.5, §4.1, §4.2) ------------------------------------------------
 
     async def _login(self) -> bool:
@@ -184,6 +198,7 @@ class ClientHandler:
             log.info("%s: unknown protocol version, closing", self.peer)
             return False
         await self._send(VersionReply(version=banner.version))
+        await self._wait_for_input(PROMPT_PAUSE)
         await self._send(UserPrompt())
         user = await self._receive(LOGIN_LINE_TIMEOUT)
         await self._send(PasswordPrompt())
