@@ -22,18 +22,17 @@ must name its line. What each key means comes from :mod:`ixion.server.options`.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import errno
 import os
 import stat
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 from ixion.ntp.limits import MiB
 
+from .files import write_atomically
 from .options import (
     MAX_CHECKS_CAP,
     OPTIONS,
@@ -315,23 +314,11 @@ def write_default_config(path: Path, locations: Locations) -> None:
         ConfigError: the directory or file cannot be written.
     """
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+        write_atomically(path, default_config_text(locations).encode(), CONFIG_FILE_MODE)
     except OSError as exc:
-        raise ConfigError(f"{path}: cannot create {exc.filename}: {exc.strerror}") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as file:
-            file.write(default_config_text(locations))
-            file.flush()
-            os.fchmod(file.fileno(), CONFIG_FILE_MODE)
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except OSError as exc:
+        if exc.filename is not None and Path(exc.filename) in path.parents:
+            raise ConfigError(f"{path}: cannot create {exc.filename}: {exc.strerror}") from None
         raise ConfigError(f"{path}: cannot write: {exc.strerror}") from None
-    finally:
-        # Gone after a successful replace; otherwise no half-written file stays behind.
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
 
 
 def show_config(table: ConfTable) -> str:

@@ -49,6 +49,7 @@ from .config import (
     write_default_config,
 )
 from .connection import LOGIN_LINE_TIMEOUT, ClientHandler, Offer
+from .files import write_atomically
 from .rules import RuleError, create_global_rules, load_global_rules
 from .users import UserStore
 
@@ -348,9 +349,7 @@ def _daemonize(pidfile: Path) -> None:
 
 
 def _write_pidfile(pidfile: Path) -> None:
-    temporary = pidfile.with_name(f".{pidfile.name}.{os.getpid()}")
-    temporary.write_text(f"{os.getpid()}\n", encoding="ascii")
-    os.replace(temporary, pidfile)
+    write_atomically(pidfile, f"{os.getpid()}\n".encode("ascii"), 0o644)
 
 
 def _remove_pidfile(pidfile: Path) -> None:

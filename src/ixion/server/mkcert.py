@@ -34,14 +34,12 @@ Choices, and why:
 
 from __future__ import annotations
 
-import contextlib
 import datetime
 import enum
 import ipaddress
 import os
 import re
 import socket
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
@@ -59,6 +57,7 @@ from .config import (
     parse_config,
     resolve_settings,
 )
+from .files import write_atomically
 from .tls import x509_oneline
 
 if TYPE_CHECKING:
@@ -413,24 +412,10 @@ def _pair(
 
 
 def _write(path: Path, data: bytes, mode: int) -> None:
-    """Replace ``path`` atomically; the temporary file is 0600 from its creation."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    except OSError as exc:
-        raise MkcertError(f"cannot create {exc.filename}: {exc.strerror}") from None
-    try:
-        with os.fdopen(fd, "wb") as file:
-            file.write(data)
-            file.flush()
-            os.fchmod(file.fileno(), mode)
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
+        write_atomically(path, data, mode)
     except OSError as exc:
         raise MkcertError(f"cannot write {path}: {exc.strerror}") from None
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
 
 
 # --- the conf file ---------------------------------------------------------------------------
