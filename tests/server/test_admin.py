@@ -142,7 +142,7 @@ def test_password_stdin_with_rules_from_a_file_and_options_asks_nothing(
     tmp_path: Path, config: Path, store: UserStore
 ) -> None:
     rules = tmp_path / "rules"
-    rules.write_text("reject 10.0.0.0/8")
+    rules.write_text("reject 198.18.0.0/15")
     result = add(
         config,
         "--password-stdin",
@@ -159,7 +159,9 @@ def test_password_stdin_with_rules_from_a_file_and_options_asks_nothing(
     assert result.output == "user bob added.\n"
     assert store.authenticate("bob", "s3cret pass") is not None
     auth = store.directory / "bob" / "auth"
-    assert (auth / "rules").read_text() == ("reject 10.0.0.0/8\naccept 127.0.0.1\ndefault reject\n")
+    assert (auth / "rules").read_text() == (
+        "reject 198.18.0.0/15\naccept 127.0.0.1\ndefault reject\n"
+    )
 
 
 def test_a_dn_option_alone_makes_a_certificate_user(config: Path, store: UserStore) -> None:

@@ -188,7 +188,7 @@ def test_the_command_reports_errors_without_a_traceback(tmp_path: Path) -> None:
 
 
 NESSUSD_CONF_TAIL = """\
-# Configuration file of the Nessus Security Scanner
+# a comment the admin wrote
 max_hosts = 30
 cert_file = /usr/local/com/nessus/CA/servercert.pem
  key_file=/usr/local/var/nessus/CA/serverkey.pem
@@ -201,7 +201,7 @@ force_pubkey_auth = no
 def test_set_tls_lines_replaces_in_place_drops_duplicates_and_appends_the_rest() -> None:
     values = {"cert_file": "/s/c.pem", "key_file": "/s/k.pem", "ca_file": "/s/ca.pem"}
     assert set_tls_lines(NESSUSD_CONF_TAIL, values) == (
-        "# Configuration file of the Nessus Security Scanner\n"
+        "# a comment the admin wrote\n"
         "max_hosts = 30\n"
         "cert_file = /s/c.pem\n"
         "key_file = /s/k.pem\n"
