@@ -16,6 +16,7 @@ import click
 
 from ixion import __version__
 from ixion.ntp import Features, RemoteProtocolError
+from ixion.reports.nbe import escape_text
 
 from .batch import (
     BatchError,
@@ -180,10 +181,6 @@ async def _offer(
         await connection.close()
 
 
-def _escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("\n", "\\n").replace("\r", "\\r")
-
-
 def _print_listing(offer: ServerOffer, *, plugins: bool) -> None:
     """``-p``: one line per plugin; ``-P``: ``name = value`` per preference (spec §9.1)."""
     if plugins:
@@ -201,7 +198,7 @@ def _print_listing(offer: ServerOffer, *, plugins: bool) -> None:
                 ", ".join(p.xref),
                 p.description,
             )
-            click.echo("|".join(_escape(field) for field in fields))
+            click.echo("|".join(escape_text(field) for field in fields))  # as in NBE
         return
     for name, value in offer.preferences.items if offer.preferences is not None else ():
         click.echo(f"{name} = {value}")

@@ -25,8 +25,7 @@ from typing import Final
 
 import click
 
-from .config import ConfigError, ConfTable, read_config, resolve_settings
-from .daemon import default_locations
+from .config import ConfigError, ConfTable, default_locations, read_config, resolve_settings
 from .rules import RuleError, parse_user_rules
 from .users import UserError, UserStore
 

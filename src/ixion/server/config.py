@@ -62,6 +62,7 @@ __all__ = [
     "Resolved",
     "ServerInfo",
     "default_config_text",
+    "default_locations",
     "load_config",
     "parse_config",
     "plugin_timeout",
@@ -219,6 +220,11 @@ class Locations:
         return cls(
             config_file=config_home / "ixion" / "ixiond.conf", state_dir=state_home / "ixion"
         )
+
+
+def default_locations() -> Locations:
+    """Where ixiond's tools look when not given ``-c``: system paths for root, XDG otherwise."""
+    return Locations.for_user(uid=os.getuid(), home=Path.home(), environ=os.environ)
 
 
 def _xdg_dir(environ: Mapping[str, str], variable: str, fallback: Path) -> Path:

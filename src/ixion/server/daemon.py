@@ -42,6 +42,7 @@ from .config import (
     ConfigError,
     Locations,
     ServerInfo,
+    default_locations,
     load_config,
     resolve_settings,
     server_preferences,
@@ -105,11 +106,6 @@ class _Prepared:
     users: UserStore
     listener: socket.socket
     tls: ssl.SSLContext | None
-
-
-def default_locations() -> Locations:
-    """Where ixiond's tools look when not given ``-c``: system paths for root, XDG otherwise."""
-    return Locations.for_user(uid=os.getuid(), home=Path.home(), environ=os.environ)
 
 
 # --- the command line ------------------------------------------------------------------------

@@ -37,7 +37,6 @@ from __future__ import annotations
 import datetime
 import enum
 import ipaddress
-import os
 import re
 import socket
 from dataclasses import dataclass
@@ -52,7 +51,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from .config import (
     ConfigError,
-    Locations,
+    default_locations,
     load_config,
     parse_config,
     resolve_settings,
@@ -465,13 +464,9 @@ def update_config(path: Path, issued: Issued) -> None:
 # --- the command -----------------------------------------------------------------------------
 
 
-def _default_locations() -> Locations:
-    return Locations.for_user(uid=os.getuid(), home=Path.home(), environ=os.environ)
-
-
 def _state_dir(config: Path | None) -> Path:
     """``state_dir`` from the conf file (made with the defaults if absent, as ixiond does)."""
-    locations = _default_locations()
+    locations = default_locations()
     if config is None:
         return locations.state_dir
     try:
