@@ -226,12 +226,14 @@ def test_a_file_is_written_top_level_first_then_each_section() -> None:
     )
 
 
-def test_the_default_file_is_the_reference_clients() -> None:
+def test_the_default_file_is_the_reference_clients_with_ixiond_s_scanners() -> None:
     assert format_rcfile(DEFAULT_RCFILE) == (
         "# ixion client preferences (.nessusrc format)\n"
         "begin(SCANNER_SET)\n"
         " 10180 = yes\n"
         " 10335 = yes\n"
+        " 90000001 = yes\n"
+        " 90000002 = yes\n"
         " 10278 = no\n"
         " 10331 = no\n"
         " 10841 = no\n"

@@ -23,14 +23,16 @@ import pytest
 import ixion.server
 from ixion import __version__
 from ixion.client.connection import ClientConnection, LoginFailed, ServerOffer
+from ixion.engine.loader import builtin_origins, load_plugins
+from ixion.ntp import PluginRecord
 from ixion.server.config import Locations, default_config_text, parse_config, resolve_settings
 from ixion.server.daemon import (
-    NO_PLUGINS_MD5,
     PIDFILE_NAME,
     StartupError,
     default_locations,
     tls_context,
 )
+from ixion.server.offer import build_offer, plugin_record
 
 BIN = Path(sys.executable).parent
 IXIOND = [sys.executable, "-m", "ixion.server.daemon"]
@@ -166,15 +168,21 @@ async def log_in(
 # --- serving ---------------------------------------------------------------------------------
 
 
-def test_a_user_added_with_ixion_adduser_logs_in_and_is_offered_no_plugins_and_the_config(
+def test_a_user_added_with_ixion_adduser_logs_in_and_is_offered_the_plugins_and_the_config(
     config: Path, port: int
 ) -> None:
     with running(config, port):
         offer = asyncio.run(log_in(port))
+    builtin = load_plugins(builtin_origins())
     assert offer.plugins is not None
-    assert offer.plugins.plugins == ()
+
+    def seen(records: tuple[PluginRecord, ...]) -> list[tuple[str, str, str, str]]:
+        return [(r.id, r.name, r.summary, r.family) for r in records]
+
+    assert seen(offer.plugins.plugins) == seen(tuple(plugin_record(p.info) for p in builtin.all))
     assert offer.dependencies is not None
-    assert offer.dependencies.entries == ()
+    scanner = next(p.info for p in builtin.all if p.info.filename == "tcp_scanner.py")
+    assert any(d.name == scanner.name for d in offer.dependencies.entries)
     assert offer.rules is not None
     assert offer.preference("max_hosts") == "7"
     assert offer.preference("ssl_version") == "NONE"
@@ -184,7 +192,7 @@ def test_a_user_added_with_ixion_adduser_logs_in_and_is_offered_no_plugins_and_t
         assert offer.preference(name) is None
 
 
-def test_the_md5_loop_reports_the_md5_of_no_plugins(config: Path, port: int) -> None:
+def test_the_md5_loop_reports_the_md5_of_the_plugins(config: Path, port: int) -> None:
     async def otp_login() -> ServerOffer:
         client = await ClientConnection.open(
             "127.0.0.1", port, extensions=("md5_caching",), io_timeout=PATIENCE
@@ -197,7 +205,8 @@ def test_the_md5_loop_reports_the_md5_of_no_plugins(config: Path, port: int) -> 
     with running(config, port):
         offer = asyncio.run(otp_login())
     assert offer.plugins_md5 is not None
-    assert offer.plugins_md5.md5 == NO_PLUGINS_MD5
+    plugins = load_plugins(builtin_origins())
+    assert offer.plugins_md5.md5 == build_offer(parse_config(""), plugins).md5
 
 
 def test_a_wrong_password_is_a_failed_login(config: Path, port: int) -> None:

@@ -36,6 +36,7 @@ __all__ = [
     "parse_port_range",
     "parse_services",
     "port_counts_as_open",
+    "system_services",
 ]
 
 MAX_PORT: Final = 65535
@@ -253,6 +254,50 @@ def parse_services(text: str) -> dict[tuple[int, Transport], str]:
 def load_services(path: str | os.PathLike[str]) -> dict[tuple[int, Transport], str]:
     """:func:`parse_services` of a file. Raises OSError when it cannot be read."""
     return parse_services(Path(path).read_text(encoding="utf-8", errors="replace"))
+
+
+#: The system's services database, where Debian's netbase puts it.
+SYSTEM_SERVICES: Final = Path("/etc/services")
+#: Used when the system has none (minimal containers): the well-known ports a scan of
+#: ``default`` should at least cover, by their IANA service names.
+_FALLBACK_SERVICES: Final = """
+ftp-data 20/tcp
+ftp 21/tcp
+ssh 22/tcp
+telnet 23/tcp
+smtp 25/tcp
+domain 53/tcp
+domain 53/udp
+http 80/tcp
+pop3 110/tcp
+sunrpc 111/tcp
+imap 143/tcp
+snmp 161/udp
+ldap 389/tcp
+https 443/tcp
+microsoft-ds 445/tcp
+submissions 465/tcp
+submission 587/tcp
+ldaps 636/tcp
+imaps 993/tcp
+pop3s 995/tcp
+ms-sql-s 1433/tcp
+nessus 1241/tcp
+mysql 3306/tcp
+ms-wbt-server 3389/tcp
+postgresql 5432/tcp
+x11 6000/tcp
+http-alt 8080/tcp
+"""
+
+
+def system_services() -> dict[tuple[int, Transport], str]:
+    """The system's services database, or a small built-in one if it has none."""
+    try:
+        services = load_services(SYSTEM_SERVICES)
+    except OSError:
+        services = {}
+    return services or parse_services(_FALLBACK_SERVICES)
 
 
 # --- the port state check (§6.4 item 4) --------------------------------------------------------

@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Final
 
 from ixion.ntp import (
     NEED_DATA,
+    AttachedFile,
+    AttachedPlugin,
     BadLogin,
     Banner,
     Bye,
@@ -31,6 +33,7 @@ from ixion.ntp import (
     DetachedSessionsList,
     DetachedSessionsListRequest,
     Error,
+    FileAccepted,
     Finished,
     GoOn,
     HupFather,
@@ -43,6 +46,8 @@ from ixion.ntp import (
     OpenvasVersionRequest,
     Password,
     PasswordPrompt,
+    PluginAccepted,
+    PluginDenied,
     PluginInfoReply,
     PluginInfoRequest,
     PluginList,
@@ -61,6 +66,7 @@ from ixion.ntp import (
     SessionsList,
     SessionsListRequest,
     StopAttack,
+    StopWholeTest,
     Unrecognized,
     User,
     UserPrompt,
@@ -68,14 +74,23 @@ from ixion.ntp import (
     VersionReply,
 )
 
+from .attack import Attack
+from .config import resolve_connection_settings
+from .rules import RuleError, load_global_rules, merge_at_login
 from .tls import peer_dn
+from .uploads import AttachedFiles, store_plugin
 
 if TYPE_CHECKING:
     from ixion.ntp import Dependency, Md5Entry, Message, PluginRecord
 
+    from .attack import ScanService
+    from .config import ConfTable
+    from .options import Settings
+    from .rules import RuleSet
+    from .users import User as Account
     from .users import UserStore
 
-__all__ = ["LOGIN_LINE_TIMEOUT", "ClientHandler", "Offer"]
+__all__ = ["LOGIN_LINE_TIMEOUT", "ClientHandler", "Offer", "Scanning"]
 
 log = logging.getLogger(__name__)
 
@@ -108,6 +123,15 @@ class Offer:
         return next((p for p in self.plugins if p.id == plugin_id), None)
 
 
+@dataclass(frozen=True, slots=True)
+class Scanning:
+    """What a connection needs to scan: the daemon's settings and table, and the engine."""
+
+    settings: Settings
+    table: ConfTable
+    service: ScanService
+
+
 class _Closed(Exception):
     """The client left, or must be left (bad login, protocol error)."""
 
@@ -122,12 +146,20 @@ class ClientHandler:
         *,
         offer: Offer,
         users: UserStore,
+        scanning: Scanning | None = None,
     ) -> None:
         self._reader = reader
         self._writer = writer
         self._offer = offer
         self._users = users
+        self._scanning = scanning
         self._session = Session(Role.SERVER)
+        #: The connection's preferences: the daemon's, changed by the client's (spec §5.3).
+        self._table = scanning.table if scanning is not None else None
+        self._rules: RuleSet | None = None
+        self._files: AttachedFiles | None = None
+        if scanning is not None:
+            self._files = AttachedFiles(scanning.settings.state_dir / "tmp")
         peer = writer.get_extra_info("peername")
         self.peer = str(peer[0]) if isinstance(peer, tuple) else "unknown"
         #: The logged-in user's name, once known.
@@ -150,6 +182,8 @@ class ClientHandler:
         except Exception:  # a bug in ixiond must not take the daemon down
             log.exception("%s: internal error, closing the connection", self.peer)
         finally:
+            if self._files is not None:
+                self._files.delete_all()
             self._writer.close()
             try:
                 await self._writer.wait_closed()
@@ -206,7 +240,15 @@ class ClientHandler:
         if not isinstance(user, User) or not isinstance(password, Password):
             raise _Closed  # the state table allows nothing else; kept for the type checker
         dn = peer_dn(self._writer.get_extra_info("ssl_object"))
-        found = await asyncio.to_thread(self._users.authenticate, user.name, password.password, dn)
+        try:
+            found = await asyncio.to_thread(
+                self._users.authenticate, user.name, password.password, dn
+            )
+            if found is not None:
+                self._rules = await asyncio.to_thread(self._user_rules, found)
+        except RuleError as exc:
+            log.error("%s: refusing %s: %s", self.peer, user.name, exc)
+            found = None
         if found is None:
             log.warning("bad login attempt from %s", self.peer)
             await self._send(BadLogin())
@@ -215,6 +257,15 @@ class ClientHandler:
         log.info("%s: user %s logged in", self.peer, found.name)
         await self._offer_plugins()
         return True
+
+    def _user_rules(self, user: Account) -> RuleSet | None:
+        """The rules the user works under (spec §7.3); read at every login, as nessusd did."""
+        if self._scanning is None:
+            return None
+        global_rules, skipped = load_global_rules(self._scanning.settings.rules)
+        for error in skipped:
+            log.warning("skipped in the global rules: %s", error)
+        return merge_at_login(global_rules, user.rules, self.peer)
 
     async def _offer_plugins(self) -> None:
         features = self._session.features
@@ -245,11 +296,25 @@ class ClientHandler:
             msg = await self._receive()
             if isinstance(msg, Quit | ClientBye):
                 return
+            if isinstance(msg, NewAttack | LegacyNewAttack | LongAttack):
+                if not await self._attack(msg):
+                    return
+                continue
             await self._order(msg)
 
     async def _order(self, msg: Message) -> None:
+        """Carry out an order that does not start a scan; also used during a scan."""
         if isinstance(msg, Preferences):
+            self._set_preferences(msg.items)
             await self._send(PreferencesErrors())
+        elif isinstance(msg, Rules):
+            self._tighten_rules(msg.rules)
+        elif isinstance(msg, AttachedFile):
+            await self._attached_file(msg)
+        elif isinstance(msg, AttachedPlugin):
+            await self._attached_plugin(msg)
+        elif isinstance(msg, StopWholeTest):
+            log.debug("%s: STOP_WHOLE_TEST with no scan running", self.peer)
         elif isinstance(msg, NessusVersionRequest):
             await self._send(NessusVersion(version=self._offer.nessus_version))
         elif isinstance(msg, OpenvasVersionRequest):
@@ -264,13 +329,111 @@ class ClientHandler:
             await self._send(Certificates())
         elif isinstance(msg, StopAttack):
             await self._send(Finished(host=msg.host))  # even with no scan running (§3.7)
-        elif isinstance(msg, NewAttack | LegacyNewAttack | LongAttack | SessionRestore):
-            await self._send(Error(text="E000 - this ixiond cannot scan yet"))
+        elif isinstance(msg, SessionRestore | NewAttack | LegacyNewAttack | LongAttack):
+            # Sessions are not saved yet, and they are not advertised (spec §10.32); a scan
+            # order during a scan does not start a second one (§4.6).
+            await self._send(Error(text=f"E000 - {msg.TYPE} is not available here"))
             await self._send(Bye())
         elif isinstance(msg, Unrecognized | HupFather):
             log.info("%s: ignored %s", self.peer, msg.TYPE)
         else:
             log.info("%s: %s has no effect yet", self.peer, msg.TYPE)
+
+    # --- preferences, rules, uploads -------------------------------------------------------
+
+    def _set_preferences(self, items: tuple[tuple[str, str], ...]) -> None:
+        if self._table is not None:
+            self._table = self._table.with_client_preferences(items)
+
+    def _tighten_rules(self, lines: tuple[str, ...]) -> None:
+        if self._rules is None:
+            return
+        try:
+            tightening = self._rules.tighten(lines)
+        except RuleError as exc:
+            log.warning("%s: client RULES ignored: %s", self.peer, exc)
+            return
+        for line in tightening.ignored:
+            log.warning("%s: %s attempted to gain more rights: %s", self.peer, self.user, line)
+        self._rules = tightening.rules
+
+    async def _attached_file(self, msg: AttachedFile) -> None:
+        if self._files is None:
+            return
+        try:
+            await asyncio.to_thread(self._files.store, msg.name, msg.data)
+        except OSError as exc:
+            log.error("%s: cannot store the attached file %r: %s", self.peer, msg.name, exc)
+            return  # like a malformed upload: no reply (spec §6.8)
+        await self._send(FileAccepted())
+
+    async def _attached_plugin(self, msg: AttachedPlugin) -> None:
+        refusal: str | None = "this ixiond takes no plugins"
+        if self._scanning is not None and self.user is not None:
+            settings, user = self._scanning.settings, self.user
+            refusal = await asyncio.to_thread(store_plugin, settings, user, msg.name, msg.data)
+        if refusal is None:
+            await self._send(PluginAccepted())
+        else:
+            log.info("%s: plugin %r refused: %s", self.peer, msg.name, refusal)
+            await self._send(PluginDenied())
+
+    # --- scans -------------------------------------------------------------------------------
+
+    async def _attack(self, msg: NewAttack | LegacyNewAttack | LongAttack) -> bool:
+        """Run a scan; True if the connection goes on (keep-alive), False to close it."""
+        if self._scanning is None or self._table is None or self._rules is None:
+            await self._send(Error(text="E000 - this ixiond cannot scan"))
+            await self._send(Bye())
+            return self._session.features.keep_alive
+        if isinstance(msg, LegacyNewAttack):
+            self._set_preferences(
+                (
+                    ("plugin_set", msg.plugin_set.replace(",", ";")),
+                    ("max_hosts", msg.max_hosts),
+                    ("port_range", msg.port_range),
+                )
+            )
+        resolved = resolve_connection_settings(
+            self._table, self._scanning.settings, user=self.user or ""
+        )
+        for warning in resolved.warnings:
+            log.info("%s: %s", self.peer, warning)
+        assert self._files is not None
+        attack = Attack(
+            targets=msg.targets,
+            settings=resolved.settings,
+            preferences={entry.name: entry.value for entry in reversed(tuple(self._table))},
+            rules=self._rules,
+            service=self._scanning.service,
+            files=self._files.mapping(),
+            send=self._send,
+            receive=self._receive_or_none,
+            other_order=self._order_during_scan,
+            user=self.user or "",
+        )
+        try:
+            goes_on = await attack.run()
+        finally:
+            await asyncio.to_thread(self._files.delete_all)
+        if not goes_on:
+            return False
+        await self._send(Bye())
+        return self._session.features.keep_alive
+
+    async def _receive_or_none(self) -> Message | None:
+        """The client's next message during a scan; None when it left or broke the protocol."""
+        try:
+            return await self._receive()
+        except (_Closed, RemoteProtocolError, OSError, ssl.SSLError, EOFError) as exc:
+            log.info("%s: input ended during the scan: %r", self.peer, exc)
+            return None
+
+    async def _order_during_scan(self, msg: Message) -> None:
+        if isinstance(msg, Quit | ClientBye):
+            log.info("%s: %s during a scan is ignored", self.peer, msg.TYPE)
+            return
+        await self._order(msg)
 
     async def _plugin_info(self, msg: PluginInfoRequest) -> None:
         # nessusd answered only inside the md5 loop (spec §10.11); we answer everywhere.

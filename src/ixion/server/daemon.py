@@ -21,11 +21,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import logging
 import logging.handlers
 import os
-import platform
 import signal
 import socket
 import sys
@@ -36,21 +34,24 @@ from typing import TYPE_CHECKING, Final
 import click
 
 from ixion import __version__
+from ixion.engine.loader import Plugins, builtin_origins, folder_origins, load_plugins
+from ixion.engine.ports import system_services
+from ixion.engine.worker import ForkServer
 from ixion.ntp.limits import MiB
 
+from .attack import ScanService
 from .config import (
     ConfigError,
     Locations,
-    ServerInfo,
     default_locations,
     load_config,
     resolve_settings,
-    server_preferences,
     show_config,
     write_default_config,
 )
-from .connection import LOGIN_LINE_TIMEOUT, ClientHandler, Offer
+from .connection import LOGIN_LINE_TIMEOUT, ClientHandler, Offer, Scanning
 from .files import write_atomically
+from .offer import build_offer
 from .rules import RuleError, create_global_rules, load_global_rules
 from .users import UserStore
 
@@ -67,7 +68,6 @@ __all__ = [
     "PIDFILE_NAME",
     "Clients",
     "StartupError",
-    "build_offer",
     "default_locations",
     "main",
     "serve",
@@ -89,8 +89,6 @@ PIDFILE_NAME: Final = "ixiond.pid"
 SHUTDOWN_GRACE: Final = 5.0
 #: A log file is rotated at this size, as nessusd's was (spec §5.2).
 LOG_ROTATE_BYTES: Final = 500 * MiB
-#: A hash of nothing: what PLUGINS_MD5 says while there are no plugins.
-NO_PLUGINS_MD5: Final = hashlib.md5(b"", usedforsecurity=False).hexdigest()
 
 
 class StartupError(Exception):
@@ -102,6 +100,8 @@ class _Prepared:
     """Everything start-up made, ready to serve."""
 
     settings: Settings
+    table: ConfTable
+    plugins: Plugins
     offer: Offer
     users: UserStore
     listener: socket.socket
@@ -191,7 +191,9 @@ def _prepare(
     tls = tls_context(settings)
     listener = _listen(address, port)
     users = UserStore(settings.users)
-    return _Prepared(settings, build_offer(table), users, listener, tls)
+    plugins = load_plugins([*builtin_origins(), *folder_origins(settings.plugins_folder)])
+    log.info("%d plugins loaded", len(plugins.all))
+    return _Prepared(settings, table, plugins, build_offer(table, plugins), users, listener, tls)
 
 
 def _make_directories(settings: Settings) -> None:
@@ -288,28 +290,6 @@ def _listen(address: str, port: int) -> socket.socket:
     return listener
 
 
-def build_offer(table: ConfTable) -> Offer:
-    """What clients are shown after login. There are no plugins yet.
-
-    ``ntp_save_sessions`` and ``ntp_detached_sessions`` are left out until sessions work: the
-    reference client asks for SESSIONS_LIST when it sees the first one (spec §10.32).
-    """
-    info = ServerInfo(
-        nessusd_version=f"ixiond {__version__}",
-        libnasl_version="none",
-        libnessus_version=__version__,
-        thread_manager="asyncio",
-        os=platform.system(),
-        os_version=platform.release(),
-    )
-    return Offer(
-        plugins=(),
-        dependencies=(),
-        preferences=server_preferences(table, server_info=info),
-        md5=NO_PLUGINS_MD5,
-    )
-
-
 # --- detaching -------------------------------------------------------------------------------
 
 
@@ -368,12 +348,27 @@ def _detach_standard_streams() -> None:
 def _run(prepared: _Prepared) -> None:
     try:
         asyncio.run(
-            serve(prepared.listener, offer=prepared.offer, users=prepared.users, tls=prepared.tls)
+            serve(
+                prepared.listener,
+                offer=prepared.offer,
+                users=prepared.users,
+                tls=prepared.tls,
+                scan_setup=ScanSetup(prepared.settings, prepared.table, prepared.plugins),
+            )
         )
     except Exception:  # after -D, the log is the only place left to say why
         log.exception("ixiond stopped by an internal error")
         sys.exit(1)
     log.info("stopped")
+
+
+@dataclass(frozen=True, slots=True)
+class ScanSetup:
+    """What :func:`serve` needs to let clients scan."""
+
+    settings: Settings
+    table: ConfTable
+    plugins: Plugins
 
 
 class Clients:
@@ -383,9 +378,10 @@ class Clients:
     shutdown can cancel them.
     """
 
-    def __init__(self, *, offer: Offer, users: UserStore) -> None:
+    def __init__(self, *, offer: Offer, users: UserStore, scanning: Scanning | None = None) -> None:
         self._offer = offer
         self._users = users
+        self._scanning = scanning
         self._tasks: set[asyncio.Task[None]] = set()
         self._accepted = 0
 
@@ -398,7 +394,9 @@ class Clients:
         if sock is not None:
             with contextlib.suppress(OSError):  # the peer may be gone already
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
-        handler = ClientHandler(reader, writer, offer=self._offer, users=self._users)
+        handler = ClientHandler(
+            reader, writer, offer=self._offer, users=self._users, scanning=self._scanning
+        )
         self._accepted += 1
         task = asyncio.create_task(handler.run(), name=f"client-{self._accepted}-{handler.peer}")
         self._tasks.add(task)
@@ -419,13 +417,23 @@ async def serve(
     users: UserStore,
     tls: ssl.SSLContext | None = None,
     stop: asyncio.Event | None = None,
+    scan_setup: ScanSetup | None = None,
 ) -> None:
-    """Serve clients on ``listener`` until SIGTERM, SIGINT or ``stop`` is set."""
+    """Serve clients on ``listener`` until SIGTERM, SIGINT or ``stop`` is set.
+
+    Without ``scan_setup`` clients can log in but not scan (protocol tests).
+    """
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
-    clients = Clients(offer=offer, users=users)
+    fork_server = ForkServer()
+    scanning = None
+    if scan_setup is not None:
+        await fork_server.start()
+        service = ScanService(scan_setup.plugins, fork_server, system_services())
+        scanning = Scanning(scan_setup.settings, scan_setup.table, service)
+    clients = Clients(offer=offer, users=users, scanning=scanning)
     if tls is None:
         server = await asyncio.start_server(clients.accept, sock=listener, backlog=BACKLOG)
     else:
@@ -450,6 +458,7 @@ async def serve(
         log.info("shutting down: closing the listener and %d connection(s)", len(clients))
         server.close()
         await clients.close()
+        await fork_server.close()
         await server.wait_closed()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(signum)

@@ -1,0 +1,252 @@
+"""What a running plugin sees: its host, the KB, its preferences, sockets and reporting.
+
+Everything a plugin does to the outside world goes through here, which is what keeps plugins
+honest and safe: sockets only ever connect to the host being scanned, every read has a
+timeout, reports carry the plugin's id and references, and a plugin auto-enabled as a silent
+dependency reports nothing (spec §3.5).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import ssl
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Final
+
+from .events import Finding, PortFound, Progress, Severity
+from .ports import Transport, port_counts_as_open
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from types import TracebackType
+
+    from .events import Event
+    from .job import HostJob
+    from .kb import KnowledgeBase
+    from .plugin import PluginInfo
+
+__all__ = ["MAX_REPORT_TEXT", "PluginContext", "Stream", "report_text"]
+
+log = logging.getLogger(__name__)
+
+#: Longest report text sent on; a plugin quoting a huge banner is cut here.
+MAX_REPORT_TEXT: Final = 64 * 1024
+#: Longest line :meth:`Stream.read_line` returns.
+MAX_LINE: Final = 64 * 1024
+
+
+def report_text(info: PluginInfo, data: str | None) -> str:
+    """A finding's text as nessusd built it (spec §3.5 steps 1-5, before any escaping)."""
+    text = (data if data is not None else info.description)[:MAX_REPORT_TEXT] + "\n"
+    if info.cve:
+        text += f"CVE : {', '.join(info.cve)}\n"
+    if info.bid:
+        text += f"BID : {', '.join(info.bid)}\n"
+    if info.xrefs:
+        text += f"Other references : {', '.join(info.xrefs)}\n"
+    return text
+
+
+def _unverified_tls() -> ssl.SSLContext:
+    """TLS for looking at services, not trusting them: any certificate, any old version."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    context.minimum_version = ssl.TLSVersion.MINIMUM_SUPPORTED
+    context.set_ciphers("ALL:@SECLEVEL=0")
+    return context
+
+
+@dataclass(slots=True)
+class Stream:
+    """A TCP (or TLS) connection to the scanned host, with a timeout on every read."""
+
+    reader: asyncio.StreamReader
+    writer: asyncio.StreamWriter
+    #: Seconds a read waits by default.
+    timeout: float
+
+    async def send(self, data: bytes) -> None:
+        self.writer.write(data)
+        async with asyncio.timeout(self.timeout):
+            await self.writer.drain()
+
+    async def recv(self, size: int = 65536, *, timeout: float | None = None) -> bytes:
+        """Up to ``size`` bytes; ``b""`` at end of stream or when nothing came in time."""
+        try:
+            async with asyncio.timeout(self.timeout if timeout is None else timeout):
+                return await self.reader.read(size)
+        except TimeoutError:
+            return b""
+
+    async def read_line(self, *, timeout: float | None = None) -> bytes:
+        """One line with its ``\\n``; what arrived if the line did not end in time or was
+        longer than 64 KiB; ``b""`` at once at end of stream."""
+        try:
+            async with asyncio.timeout(self.timeout if timeout is None else timeout):
+                return await self.reader.readuntil(b"\n")
+        except asyncio.IncompleteReadError as exc:
+            return exc.partial
+        except asyncio.LimitOverrunError:
+            return await self.reader.read(MAX_LINE)
+        except TimeoutError:
+            return b""
+
+    def peer_certificate(self) -> bytes | None:
+        """The DER certificate the host showed, when this is a TLS connection."""
+        ssl_object = self.writer.get_extra_info("ssl_object")
+        if ssl_object is None:
+            return None
+        certificate: bytes | None = ssl_object.getpeercert(binary_form=True)
+        return certificate
+
+    async def close(self) -> None:
+        self.writer.close()
+        try:
+            async with asyncio.timeout(1):
+                await self.writer.wait_closed()
+        except (OSError, TimeoutError, ssl.SSLError):
+            pass
+
+    async def __aenter__(self) -> Stream:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+
+class PluginContext:
+    """Given to a plugin's ``run``: everything it may use, for one host and one plugin."""
+
+    def __init__(
+        self,
+        *,
+        info: PluginInfo,
+        job: HostJob,
+        kb: KnowledgeBase,
+        emit: Callable[[Event], None],
+        silent: bool = False,
+    ) -> None:
+        self.info = info
+        self.job = job
+        self.kb = kb
+        self._emit = emit
+        self._silent = silent
+        #: The target as the user named it, for texts.
+        self.host = job.host
+        #: The address sockets connect to.
+        self.address = job.address
+        self.settings = job.settings
+        self.log = logging.getLogger(f"ixion.plugin.{info.filename}")
+
+    # --- preferences -------------------------------------------------------------------------
+
+    def preference(self, name: str) -> str | None:
+        """This plugin's preference ``name`` as the client set it, else its default."""
+        declared = self.info.preference(name)
+        if declared is None:
+            return None
+        value = self.job.preferences.get(self.info.preference_key(declared))
+        return declared.initial if value is None else value
+
+    def preference_file(self, name: str) -> Path | None:
+        """Where ixiond stored the file a ``file`` preference names, if the client sent it."""
+        remote = self.preference(name)
+        local = self.job.files.get(remote) if remote else None
+        return Path(local) if local else None
+
+    def scan_preference(self, name: str) -> str | None:
+        """A server or client preference (``safe_checks``, ``cgi_path``...)."""
+        return self.job.preferences.get(name)
+
+    # --- the host ------------------------------------------------------------------------------
+
+    def open_ports(self, proto: str = "tcp") -> list[int]:
+        """Ports the port scanners found open, ascending."""
+        prefix = f"Ports/{proto}/"
+        ports = {
+            int(name[len(prefix) :])
+            for name, _ in self.kb.matching(prefix + "*")
+            if name[len(prefix) :].isdigit() and self.kb.is_positive(name)
+        }
+        return sorted(ports)
+
+    def port_is_open(self, port: int, proto: str = "tcp") -> bool:
+        """The §6.4 port-state check: unscanned ports count as open unless told otherwise."""
+        transport = Transport(proto)
+        scanned_key = "Host/scanned" if transport is Transport.TCP else "Host/udp_scanned"
+        return port_counts_as_open(
+            port,
+            transport,
+            host_scanned=self.kb.is_positive(scanned_key),
+            port_range=self.settings.port_range,
+            unscanned_closed=self.settings.unscanned_closed,
+            open_ports=lambda p: self.kb.is_positive(f"Ports/{proto}/{p}"),
+        )
+
+    async def connect(
+        self, port: int, *, tls: bool = False, timeout: float | None = None
+    ) -> Stream:
+        """Open a connection to the scanned host; raises OSError or TimeoutError.
+
+        A connection whose local and remote ends are the same socket (a TCP simultaneous
+        open onto our own ephemeral port, possible when scanning 127.0.0.1) is closed and
+        reported as refused: it is not a service.
+        """
+        if not 0 < port <= 65535:
+            raise ValueError(f"port {port} out of range")
+        limit = self.settings.read_timeout if timeout is None else timeout
+        async with asyncio.timeout(limit):
+            reader, writer = await asyncio.open_connection(
+                self.address,
+                port,
+                ssl=_unverified_tls() if tls else None,
+                server_hostname="" if tls else None,
+                limit=MAX_LINE,
+            )
+        sock = writer.get_extra_info("socket")
+        if sock is not None and sock.getsockname() == sock.getpeername():
+            writer.close()
+            raise ConnectionRefusedError(f"port {port}: connected to itself")
+        return Stream(reader, writer, self.settings.read_timeout)
+
+    # --- reporting -----------------------------------------------------------------------------
+
+    def add_port(self, port: int, proto: str = "tcp") -> None:
+        """An open port: KB ``Ports/<proto>/<port>`` = 1 and a PORT to the client."""
+        self.kb.add(f"Ports/{proto}/{port}", 1)
+        self._send(PortFound(self.host, port, proto, self.info.id))
+
+    def status(self, current: int, total: int) -> None:
+        """Port scanning progress (``portscan current/total``)."""
+        self._send(Progress(self.host, "portscan", current, total))
+
+    def hole(self, data: str | None = None, *, port: int = 0, proto: str = "tcp") -> None:
+        """A security hole (``security_hole``). ``data=None``: the plugin's description."""
+        self._report(Severity.HOLE, data, port, proto)
+
+    def warning(self, data: str | None = None, *, port: int = 0, proto: str = "tcp") -> None:
+        """A security warning (``security_warning``; INFO on the wire)."""
+        self._report(Severity.WARNING, data, port, proto)
+
+    def note(self, data: str | None = None, *, port: int = 0, proto: str = "tcp") -> None:
+        """A security note (``security_note``)."""
+        self._report(Severity.NOTE, data, port, proto)
+
+    def _report(self, severity: Severity, data: str | None, port: int, proto: str) -> None:
+        text = report_text(self.info, data)
+        kind = {Severity.HOLE: "HOLE", Severity.WARNING: "INFO", Severity.NOTE: "NOTE"}[severity]
+        self.kb.add(f"SentData/{self.info.id}/{kind}", text)
+        self.kb.replace(f"Success/{self.info.id}", 1)
+        self._send(Finding(self.host, severity, max(port, 0), proto, text, self.info.id))
+
+    def _send(self, event: Event) -> None:
+        if not self._silent:
+            self._emit(event)

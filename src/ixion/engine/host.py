@@ -1,0 +1,203 @@
+"""Scanning one host: run its planned plugins over one event loop, with one KB.
+
+This is what a worker process does for its host (:mod:`ixion.engine.worker`), and what tests
+call directly. Plugins of the host run as tasks of the same loop, up to ``max_checks`` at once
+(one at a time for scanners and the dangerous categories), each under its timeout. A plugin
+that raises ends with a recorded reason; the others go on. A plugin that blocks the loop is
+interrupted by the worker's spin guard, and if even that fails the daemon kills the worker:
+either way its host alone pays.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import traceback
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Final
+
+from .context import PluginContext
+from .events import HostFinished, HostStarted, PluginEnded, PluginStarted, Progress
+from .job import effective_timeout
+from .kb import KnowledgeBase
+from .schedule import Phase, plan, why_not_launch
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
+    from .events import Event
+    from .job import HostJob
+    from .plugin import Plugin
+    from .schedule import Planned
+
+__all__ = ["HostScan", "PluginTimeout", "scan_host"]
+
+log = logging.getLogger(__name__)
+
+#: ``attack n/total`` is sent when progress moved by this many percentage points (§3.4).
+PROGRESS_STEP: Final = 2
+
+
+class PluginTimeout(BaseException):
+    """Raised inside a plugin that overran its time while holding the event loop.
+
+    A BaseException, like CancelledError, so that a plugin's ``except Exception`` cannot
+    swallow it.
+    """
+
+
+@dataclass(eq=False)
+class _Running:
+    planned: Planned
+    task: asyncio.Task[None]
+    #: time.monotonic() after which the plugin is late; 0: never.
+    deadline: float
+    ports: frozenset[str] = field(default_factory=frozenset)
+
+
+class HostScan:
+    """The state of one host's scan; :meth:`run` drives it to the end."""
+
+    def __init__(
+        self, job: HostJob, plugins: Sequence[Plugin], emit: Callable[[Event], None]
+    ) -> None:
+        self.job = job
+        self.kb = KnowledgeBase()
+        self._emit = emit
+        self._plugins = {plugin.info.filename: plugin for plugin in plugins}
+        self._plan = plan((p.info for p in plugins), job.enabled, job.settings)
+        self._done: set[str] = set()
+        self._running: dict[asyncio.Task[None], _Running] = {}
+        self._launched = 0
+        self._last_percent = 0
+        self._wake = asyncio.Event()
+
+    @property
+    def planned(self) -> list[Planned]:
+        return list(self._plan)
+
+    def running_task_deadline(self, task: asyncio.Task[object] | None) -> float | None:
+        """The deadline of the plugin ``task`` runs, for the spin guard; None: not a plugin."""
+        running = next((r for t, r in self._running.items() if t is task), None)
+        return running.deadline if running is not None else None
+
+    async def run(self) -> None:
+        self._emit(HostStarted(self.job.host, time.time()))
+        reason = ""
+        try:
+            for phase in Phase:
+                if await self._run_phase(phase):
+                    reason = "the host is dead"
+                    break
+        finally:
+            for running in list(self._running.values()):
+                running.task.cancel()
+            if self._running:
+                await asyncio.wait([r.task for r in self._running.values()], timeout=5)
+            self._emit(HostFinished(self.job.host, time.time(), reason))
+
+    # --- one phase ---------------------------------------------------------------------------
+
+    async def _run_phase(self, phase: Phase) -> bool:
+        """Run every plugin of ``phase``; True if the host turned out dead."""
+        waiting = [p for p in self._plan if p.phase is phase]
+        limit = 1 if phase.serial else max(1, self.job.settings.max_checks)
+        while waiting or self._running:
+            if self._host_is_dead():
+                return True
+            started = False
+            for planned in list(waiting):
+                if len(self._running) >= limit:
+                    break
+                if not all(dep in self._done for dep in planned.after):
+                    continue
+                if self._clashes(planned):
+                    continue
+                waiting.remove(planned)
+                self._launch(planned)
+                started = True
+            if not self._running:
+                if waiting and not started:
+                    # Only cycles or clashes with nothing running can get here: run in order.
+                    self._launch(waiting.pop(0))
+                continue
+            self._wake.clear()
+            await self._wake.wait()
+        return self._host_is_dead()
+
+    def _host_is_dead(self) -> bool:
+        return self.kb.is_positive("Host/dead") or self.kb.is_positive("Host/ping_failed")
+
+    def _clashes(self, planned: Planned) -> bool:
+        """Another running plugin hits one of the same ``non_simult_ports``."""
+        ports = self._non_simult(planned)
+        return bool(ports) and any(ports & running.ports for running in self._running.values())
+
+    def _non_simult(self, planned: Planned) -> frozenset[str]:
+        wanted = {str(p) for p in (*planned.info.require_ports, *planned.info.require_udp_ports)}
+        return frozenset(wanted & set(self.job.settings.non_simult_ports))
+
+    # --- one plugin --------------------------------------------------------------------------
+
+    def _launch(self, planned: Planned) -> None:
+        info = planned.info
+        self._count_launch()
+        reason = "disabled dependency" if planned.skip else self._refusal(planned)
+        if reason is not None:
+            self._finish(planned, f"skipped: {reason}")
+            return
+        timeout = effective_timeout(info, self.job)
+        self._emit(PluginStarted(self.job.host, info.id, timeout))
+        ctx = PluginContext(
+            info=info, job=self.job, kb=self.kb, emit=self._emit, silent=planned.silent
+        )
+        plugin = self._plugins[info.filename]
+        task = asyncio.create_task(self._guarded(plugin, ctx, timeout), name=info.filename)
+        deadline = time.monotonic() + timeout if timeout else 0.0
+        self._running[task] = _Running(planned, task, deadline, self._non_simult(planned))
+        task.add_done_callback(self._task_done)
+
+    def _refusal(self, planned: Planned) -> str | None:
+        def port_is_open(port: int, proto: str) -> bool:
+            ctx = PluginContext(info=planned.info, job=self.job, kb=self.kb, emit=self._emit)
+            return ctx.port_is_open(port, proto)
+
+        return why_not_launch(planned.info, self.kb, self.job.settings, port_is_open)
+
+    async def _guarded(self, plugin: Plugin, ctx: PluginContext, seconds: float) -> None:
+        """Run the plugin; its outcome goes out as a PluginEnded event."""
+        outcome = "done"
+        try:
+            async with asyncio.timeout(seconds or None):
+                await plugin.run(ctx)
+        except (TimeoutError, PluginTimeout):
+            outcome = f"timeout after {seconds:g} s"
+        except Exception as exc:  # a broken plugin ends alone
+            where = traceback.extract_tb(exc.__traceback__)[-1]
+            outcome = f"error: {exc!r} at {where.filename}:{where.lineno}"
+        self._emit(PluginEnded(self.job.host, plugin.info.id, outcome))
+
+    def _task_done(self, task: asyncio.Task[None]) -> None:
+        running = self._running.pop(task, None)
+        if running is not None:
+            self._done.add(running.planned.info.filename)
+        self._wake.set()
+
+    def _finish(self, planned: Planned, outcome: str) -> None:
+        self._done.add(planned.info.filename)
+        self._emit(PluginEnded(self.job.host, planned.info.id, outcome))
+
+    def _count_launch(self) -> None:
+        """``attack n/total`` each time progress moved by PROGRESS_STEP points (§3.4)."""
+        self._launched += 1
+        total = len(self._plan)
+        percent = self._launched * 100 // total
+        if percent - self._last_percent >= PROGRESS_STEP:
+            self._last_percent = percent
+            self._emit(Progress(self.job.host, "attack", self._launched, total))
+
+
+async def scan_host(job: HostJob, plugins: Sequence[Plugin], emit: Callable[[Event], None]) -> None:
+    """Scan one host to the end, emitting events as they happen."""
+    await HostScan(job, plugins, emit).run()

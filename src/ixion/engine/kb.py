@@ -1,0 +1,86 @@
+"""The knowledge base of one host for one scan (spec §6.5).
+
+A map from ``/``-separated names to lists of values, each an int or a string. Plugins talk to
+each other only through it: the port scanner writes ``Ports/tcp/22``, service detection reads
+those and writes ``Services/ssh``, the SSH checks require ``Services/ssh``.
+
+It lives in the process that scans the host, and only there; plugins of that host share it
+directly, since they run as tasks of one event loop. The daemon never holds a host's KB.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from typing import TYPE_CHECKING, Final, TypeAlias
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+__all__ = ["MAX_KB_VALUE", "KbValue", "KnowledgeBase"]
+
+KbValue: TypeAlias = int | str
+
+#: Longest string value kept; a banner from a hostile service is cut to this.
+MAX_KB_VALUE: Final = 64 * 1024
+
+
+def _checked(name: str, value: KbValue) -> KbValue:
+    if not name or "\n" in name:
+        raise ValueError(f"bad KB item name {name!r}")
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise TypeError(f"KB values are int or str, not {type(value).__name__}")
+    if isinstance(value, str) and len(value) > MAX_KB_VALUE:
+        return value[:MAX_KB_VALUE]
+    return value
+
+
+class KnowledgeBase:
+    """``name -> [values]`` with nessusd's rules for adding and replacing."""
+
+    def __init__(self) -> None:
+        self._items: dict[str, list[KbValue]] = {}
+
+    def add(self, name: str, value: KbValue) -> None:
+        """Add a value (``set_kb_item``); an identical pair is not added twice."""
+        value = _checked(name, value)
+        values = self._items.setdefault(name, [])
+        if value not in values:
+            values.append(value)
+
+    def replace(self, name: str, value: KbValue) -> None:
+        """Make ``value`` the only value of ``name`` (``replace_kb_item``)."""
+        self._items[name] = [_checked(name, value)]
+
+    def remove(self, name: str) -> None:
+        self._items.pop(name, None)
+
+    def get(self, name: str) -> KbValue | None:
+        """The first value of ``name``, or None."""
+        values = self._items.get(name)
+        return values[0] if values else None
+
+    def values(self, name: str) -> tuple[KbValue, ...]:
+        return tuple(self._items.get(name, ()))
+
+    def matching(self, pattern: str) -> Iterator[tuple[str, KbValue]]:
+        """Every ``(name, value)`` whose name matches the glob ``pattern`` (``get_kb_list``)."""
+        for name, values in self._items.items():
+            if fnmatch.fnmatchcase(name, pattern):
+                for value in values:
+                    yield name, value
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._items
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def is_positive(self, name: str) -> bool:
+        """The key holds an integer above 0, or a string that reads as one (``Ports/tcp/22``)."""
+        value = self.get(name)
+        if isinstance(value, str):
+            value = int(value) if value.strip().isdigit() else 0
+        return value is not None and value > 0
+
+    def snapshot(self) -> dict[str, tuple[KbValue, ...]]:
+        return {name: tuple(values) for name, values in self._items.items()}

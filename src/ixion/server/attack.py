@@ -1,0 +1,303 @@
+"""One scan ordered by one client: the place where NTP meets the engine (spec §4.3-§4.6).
+
+An order (NEW_ATTACK, LONG_ATTACK, the NTP/1.0 NEW_ATTACK) becomes host jobs: the targets
+are expanded lazily, names resolved, and every host the user's rules refuse is set aside for
+the E002 error at the end. The engine's events become TIME / STATUS / PORT / HOLE / INFO /
+NOTE / FINISHED messages as they happen, while the client's input is still read: STOP_ATTACK,
+STOP_WHOLE_TEST, and the orders that are valid during a scan. A client that leaves stops its
+scan (non-detached scans do not outlive their client, §4.6).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+import time
+from dataclasses import dataclass
+from ipaddress import ip_address
+from typing import TYPE_CHECKING, Final
+
+from ixion.engine.events import Finding, HostFinished, HostStarted, PortFound, Progress, Severity
+from ixion.engine.job import HostJob, ScanSettings
+from ixion.engine.ports import PortRangeError, Transport, parse_port_range
+from ixion.engine.scan import Scan
+from ixion.engine.targets import TargetError, network_hosts, parse_targets
+from ixion.engine.worker import HostWorker
+from ixion.ntp import (
+    Error,
+    Finished,
+    HostsNotAllowed,
+    Port,
+    PortRef,
+    Report,
+    ReportKind,
+    Status,
+    StatusAction,
+    StopAttack,
+    StopWholeTest,
+    Time,
+    TimeKind,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+
+    from ixion.engine.events import Event
+    from ixion.engine.loader import Plugins
+    from ixion.engine.ports import PortRange, Services
+    from ixion.engine.targets import Target
+    from ixion.engine.worker import ForkServer
+    from ixion.ntp import Message
+
+    from .options import Settings
+    from .rules import RuleSet
+
+__all__ = ["Attack", "ScanService", "ctime", "enabled_ids"]
+
+log = logging.getLogger(__name__)
+
+#: Targets expanded between two turns of the event loop.
+HOSTS_PER_TURN: Final = 256
+#: Refused hosts remembered for the E002 error (which nessusd cut near 4000 bytes).
+MAX_DENIED_KEPT: Final = 1000
+#: Seconds one name may take to resolve.
+RESOLVE_TIMEOUT: Final = 10.0
+
+_SEVERITY_KIND: Final = {
+    Severity.HOLE: ReportKind.HOLE,
+    Severity.WARNING: ReportKind.INFO,
+    Severity.NOTE: ReportKind.NOTE,
+}
+
+
+def ctime(when: float) -> str:
+    """C's ``ctime()`` without its newline, as TIME messages carry it (§3.6)."""
+    return time.ctime(when)
+
+
+@dataclass(frozen=True, slots=True)
+class ScanService:
+    """What every scan of the daemon shares."""
+
+    plugins: Plugins
+    fork_server: ForkServer
+    services: Services
+
+
+def enabled_ids(plugin_set: tuple[str, ...], all_ids: frozenset[int]) -> frozenset[int]:
+    """The ids ``plugin_set`` enables (§3.10): empty or starting with -1 is all."""
+    items = [item.strip() for item in plugin_set if item.strip()]
+    if not items or items[0] == "-1":
+        return all_ids
+    return frozenset(int(item) for item in items if item.isdigit()) & all_ids
+
+
+def scan_settings(settings: Settings, port_range: PortRange) -> ScanSettings:
+    return ScanSettings(
+        port_range=port_range,
+        max_checks=settings.max_checks,
+        safe_checks=settings.safe_checks,
+        optimize_test=settings.optimize_test,
+        auto_enable_dependencies=settings.auto_enable_dependencies,
+        silent_dependencies=settings.silent_dependencies,
+        unscanned_closed=settings.unscanned_closed,
+        plugins_timeout=float(settings.plugins_timeout),
+        read_timeout=float(settings.checks_read_timeout),
+        log_whole_attack=settings.log_whole_attack,
+        non_simult_ports=settings.non_simult_ports,
+    )
+
+
+class Attack:
+    """A scan in progress on one connection."""
+
+    def __init__(
+        self,
+        *,
+        targets: str,
+        settings: Settings,
+        preferences: Mapping[str, str],
+        rules: RuleSet,
+        service: ScanService,
+        files: Mapping[str, str],
+        send: Callable[[Message], Awaitable[None]],
+        receive: Callable[[], Awaitable[Message | None]],
+        other_order: Callable[[Message], Awaitable[None]],
+        user: str,
+    ) -> None:
+        self._targets = targets
+        self._settings = settings
+        self._preferences = dict(preferences)
+        self._rules = rules
+        self._service = service
+        self._files = dict(files)
+        self._send = send
+        self._receive = receive
+        self._other_order = other_order
+        self._user = user
+        self._denied: list[str] = []
+        self._stopped_hosts: set[str] = set()
+        self._scan: Scan | None = None
+        #: The client went away during the scan.
+        self.client_gone = False
+
+    async def run(self) -> bool:
+        """Scan to the end; False if the connection must now close without BYE (E001)."""
+        now = ctime(time.time())
+        try:
+            port_range = parse_port_range(
+                self._settings.port_range, services=self._service.services
+            )
+        except PortRangeError as exc:
+            log.warning("%s: invalid port range: %s", self._user, exc)
+            await self._send(Error(text="E001 - Invalid port range"))
+            return False
+        try:
+            spec = parse_targets(self._targets)
+        except TargetError as exc:
+            log.info("%s: bad targets: %s", self._user, exc)
+            await self._send(Error(text=f"E003 - Invalid target specification: {exc}"))
+            await self._send(Time(kind=TimeKind.SCAN_START, when=now))
+            await self._send(Time(kind=TimeKind.SCAN_END, when=now))
+            return True
+        await self._send(Time(kind=TimeKind.SCAN_START, when=now))
+        all_ids = frozenset(p.info.id for p in self._service.plugins.all)
+        job_settings = scan_settings(self._settings, port_range)
+        enabled = enabled_ids(self._settings.plugin_set, all_ids)
+        hosts = spec.hosts(interleave=self._settings.slice_network_addresses)
+        self._scan = scan = Scan(
+            self._jobs(hosts, job_settings, enabled),
+            max_hosts=self._settings.max_hosts,
+            runner=lambda job: HostWorker(job, self._service.fork_server),
+        )
+        listener = asyncio.create_task(self._listen(scan), name=f"scan-input-{self._user}")
+        try:
+            async for event in scan.events():
+                await self._forward(event)
+        finally:
+            listener.cancel()
+        if self.client_gone:
+            return False
+        if self._denied:
+            await self._send(HostsNotAllowed.capped(tuple(self._denied)))
+        await self._send(Time(kind=TimeKind.SCAN_END, when=ctime(time.time())))
+        return True
+
+    # --- targets -------------------------------------------------------------------------------
+
+    async def _jobs(
+        self, targets: Iterator[Target], settings: ScanSettings, enabled: frozenset[int]
+    ) -> AsyncIterator[HostJob]:
+        """A job for every host the rules allow; refused ones are remembered for E002.
+
+        A range the rules refuse yields no job, so the loop gives the event loop a turn
+        every :data:`HOSTS_PER_TURN` hosts: other clients are served meanwhile.
+        """
+        for count, target in enumerate(targets, start=1):
+            if count % HOSTS_PER_TURN == 0:
+                await asyncio.sleep(0)
+                if self._scan is not None and self._scan.stopping:
+                    return
+            if target.address is not None:
+                hosts = [(target.name, str(target.address))]
+            else:
+                address = await self._resolve(target.name)
+                if address is None:
+                    self._refuse(target.name, "no address")
+                    continue
+                if target.prefix is None:
+                    hosts = [(target.name, address)]
+                else:
+                    block = network_hosts(ip_address(address), target.prefix)
+                    hosts = [(str(a), str(a)) for a in map(block.address_at, range(block.count()))]
+            for name, address in hosts:
+                if self._rules.allows(address):
+                    yield HostJob(
+                        host=name,
+                        address=address,
+                        origins=self._service.plugins.origins,
+                        enabled=enabled,
+                        settings=settings,
+                        preferences=self._preferences,
+                        files=self._files,
+                    )
+                else:
+                    self._refuse(name, address)
+
+    def _refuse(self, name: str, address: str) -> None:
+        """Remember a refused host for E002, which holds ~4000 bytes: the first few suffice."""
+        if len(self._denied) < MAX_DENIED_KEPT:
+            log.info("%s: not allowed to scan %s (%s)", self._user, name, address)
+            self._denied.append(name)
+
+    async def _resolve(self, name: str) -> str | None:
+        loop = asyncio.get_running_loop()
+        try:
+            async with asyncio.timeout(RESOLVE_TIMEOUT):
+                infos = await loop.getaddrinfo(name, None, type=socket.SOCK_STREAM)
+        except (OSError, TimeoutError, UnicodeError) as exc:
+            log.info("%s: cannot resolve %s: %s", self._user, name, exc)
+            return None
+        return str(infos[0][4][0]) if infos else None
+
+    # --- the client's input during the scan ----------------------------------------------------
+
+    async def _listen(self, scan: Scan) -> None:
+        while True:
+            msg = await self._receive()
+            if msg is None:
+                log.info("%s: client left during the scan; stopping it", self._user)
+                self.client_gone = True
+                scan.stop()
+                return
+            if isinstance(msg, StopAttack):
+                self._stopped_hosts.add(msg.host)
+                if not scan.stop_host(msg.host):
+                    await self._send(Finished(host=msg.host))
+            elif isinstance(msg, StopWholeTest):
+                self._stopped_hosts.update(scan.active_hosts)
+                scan.stop()
+            else:
+                await self._other_order(msg)
+
+    # --- events to messages --------------------------------------------------------------------
+
+    async def _forward(self, event: Event) -> None:
+        if self.client_gone:
+            return
+        if isinstance(event, HostStarted):
+            await self._send(
+                Time(kind=TimeKind.HOST_START, host=event.host, when=ctime(event.when))
+            )
+        elif isinstance(event, PortFound):
+            await self._send(Port(host=event.host, port=self._port_ref(event.port, event.proto)))
+        elif isinstance(event, Finding):
+            port = self._port_ref(event.port, event.proto)
+            kind = _SEVERITY_KIND[event.severity]
+            text = event.text
+            await self._send(
+                Report(
+                    kind=kind, host=event.host, port=port, text=text, plugin_id=str(event.plugin_id)
+                )
+            )
+        elif isinstance(event, Progress):
+            action = StatusAction.PORTSCAN if event.phase == "portscan" else StatusAction.ATTACK
+            if 0 <= event.current <= event.total:
+                await self._send(
+                    Status(host=event.host, action=action, current=event.current, total=event.total)
+                )
+        elif isinstance(event, HostFinished):
+            if event.reason:
+                log.info("%s: %s ended early: %s", self._user, event.host, event.reason)
+            if self._settings.ntp_opt_show_end or event.host in self._stopped_hosts:
+                await self._send(Finished(host=event.host))
+            await self._send(Time(kind=TimeKind.HOST_END, host=event.host, when=ctime(event.when)))
+
+    def _port_ref(self, port: int, proto: str) -> PortRef:
+        if port <= 0:
+            return PortRef.general(proto)
+        name = None
+        if proto in ("tcp", "udp"):
+            name = self._service.services.get((port, Transport(proto)))
+        return PortRef(service=name or "unknown", number=port, protocol=proto)

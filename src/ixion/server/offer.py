@@ -1,0 +1,92 @@
+"""What clients are shown after login, built from the loaded plugins (spec §3.2, §3.3, §4.1).
+
+The engine describes plugins with its own types; this module is where they become NTP
+records: PLUGIN_LIST lines, PLUGINS_DEPENDENCIES (by plugin *name*, as nessusd sent them),
+the MD5s of the md5-caching loop, and the plugin preferences inside PREFERENCES.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import platform
+from typing import TYPE_CHECKING
+
+from ixion import __version__
+from ixion.ntp import Category as WireCategory
+from ixion.ntp.records import Dependency, Md5Entry, PluginRecord
+
+from .config import ServerInfo, server_preferences
+from .connection import Offer
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from ixion.engine.loader import Plugins
+    from ixion.engine.plugin import PluginInfo
+
+    from .config import ConfTable
+
+__all__ = ["build_offer", "plugin_preferences", "plugin_record"]
+
+
+def plugin_record(info: PluginInfo) -> PluginRecord:
+    return PluginRecord(
+        id=str(info.id),
+        name=info.name,
+        category=WireCategory[info.category.name],
+        copyright=info.copyright,
+        description=info.description,
+        summary=info.summary,
+        family=info.family,
+        version=info.version,
+        cve=info.cve,
+        bid=info.bid,
+        xref=info.xrefs,
+    )
+
+
+def _dependencies(infos: Iterable[PluginInfo]) -> tuple[Dependency, ...]:
+    """One entry per plugin with dependencies, by name; unknown file names are left out."""
+    by_filename = {info.filename: info.name for info in infos}
+    entries = []
+    for info in infos:
+        names = tuple(by_filename[d] for d in info.dependencies if d in by_filename)
+        if info.dependencies:
+            entries.append(Dependency(name=info.name, dependencies=names))
+    return tuple(entries)
+
+
+def plugin_preferences(infos: Iterable[PluginInfo]) -> list[tuple[str, str]]:
+    """``name[type]:label <|> default`` for every plugin preference (spec §3.3)."""
+    return [
+        (info.preference_key(preference), preference.default)
+        for info in infos
+        for preference in info.preferences
+    ]
+
+
+def build_offer(table: ConfTable, plugins: Plugins) -> Offer:
+    """PLUGIN_LIST, PREFERENCES and friends for these plugins.
+
+    ``ntp_save_sessions`` and ``ntp_detached_sessions`` are left out until sessions work: the
+    reference client asks for SESSIONS_LIST when it sees the first one (spec §10.32).
+    """
+    infos = [plugin.info for plugin in plugins.all]
+    info = ServerInfo(
+        nessusd_version=f"ixiond {__version__}",
+        libnasl_version="none",
+        libnessus_version=__version__,
+        thread_manager="fork",
+        os=platform.system(),
+        os_version=platform.release(),
+    )
+    md5s = [plugin.md5 for plugin in plugins.all]
+    return Offer(
+        plugins=tuple(plugin_record(i) for i in infos),
+        dependencies=_dependencies(infos),
+        preferences=server_preferences(
+            table, server_info=info, plugin_preferences=plugin_preferences(infos)
+        ),
+        md5=hashlib.md5("".join(md5s).encode(), usedforsecurity=False).hexdigest(),
+        md5_entries=tuple(Md5Entry(key=str(p.info.id), md5=p.md5) for p in plugins.all),
+    )
