@@ -12,7 +12,10 @@ from ixion.plugins._support import number, printable, read_http_head, read_reply
 
 
 def stream_of(data: bytes) -> Stream:
-    """A Stream reading ``data`` then end of stream; these helpers never write."""
+    """A Stream reading ``data`` then end of stream; these helpers never write.
+
+    Call it inside a coroutine: a StreamReader belongs to the running loop.
+    """
     reader = asyncio.StreamReader()
     reader.feed_data(data)
     reader.feed_eof()
@@ -55,7 +58,10 @@ def test_reply_texts_drop_the_codes() -> None:
     ],
 )
 def test_read_http_head(data: bytes, head: bytes) -> None:
-    assert asyncio.run(read_http_head(stream_of(data))) == head
+    async def read() -> bytes:
+        return await read_http_head(stream_of(data))
+
+    assert asyncio.run(read()) == head
 
 
 def test_printable_keeps_lines_and_masks_the_rest() -> None:
