@@ -104,7 +104,7 @@ async def run_async(job: HostJob, names: Iterable[str], kb: KnowledgeBase | None
     for name in names:
         loaded = plugin(name)
         ctx = PluginContext(info=loaded.info, job=job, kb=outcome.kb, emit=outcome.events.append)
-        reason = why_not_launch(loaded.info, outcome.kb, job.settings, ctx.port_is_open)
+        reason = why_not_launch(loaded.info, outcome.kb, job.settings)
         if reason is not None:
             outcome.skipped[name] = reason
             continue

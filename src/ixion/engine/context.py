@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
 from .events import Finding, PortFound, Progress, Severity
-from .ports import Transport, port_counts_as_open
+from .schedule import port_is_open
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -180,16 +180,7 @@ class PluginContext:
 
     def port_is_open(self, port: int, proto: str = "tcp") -> bool:
         """The §6.4 port-state check: unscanned ports count as open unless told otherwise."""
-        transport = Transport(proto)
-        scanned_key = "Host/scanned" if transport is Transport.TCP else "Host/udp_scanned"
-        return port_counts_as_open(
-            port,
-            transport,
-            host_scanned=self.kb.is_positive(scanned_key),
-            port_range=self.settings.port_range,
-            unscanned_closed=self.settings.unscanned_closed,
-            open_ports=lambda p: self.kb.is_positive(f"Ports/{proto}/{p}"),
-        )
+        return port_is_open(self.kb, self.settings, port, proto)
 
     async def connect(
         self, port: int, *, tls: bool = False, timeout: float | None = None

@@ -73,10 +73,6 @@ class HostScan:
         self._last_percent = 0
         self._wake = asyncio.Event()
 
-    @property
-    def planned(self) -> list[Planned]:
-        return list(self._plan)
-
     def running_task_deadline(self, task: asyncio.Task[object] | None) -> float | None:
         """The deadline of the plugin ``task`` runs, for the spin guard; None: not a plugin."""
         running = next((r for t, r in self._running.items() if t is task), None)
@@ -143,7 +139,10 @@ class HostScan:
     def _launch(self, planned: Planned) -> None:
         info = planned.info
         self._count_launch()
-        reason = "disabled dependency" if planned.skip else self._refusal(planned)
+        if planned.skip:
+            reason: str | None = "disabled dependency"
+        else:
+            reason = why_not_launch(info, self.kb, self.job.settings)
         if reason is not None:
             self._finish(planned, f"skipped: {reason}")
             return
@@ -157,13 +156,6 @@ class HostScan:
         deadline = time.monotonic() + timeout if timeout else 0.0
         self._running[task] = _Running(planned, task, deadline, self._non_simult(planned))
         task.add_done_callback(self._task_done)
-
-    def _refusal(self, planned: Planned) -> str | None:
-        def port_is_open(port: int, proto: str) -> bool:
-            ctx = PluginContext(info=planned.info, job=self.job, kb=self.kb, emit=self._emit)
-            return ctx.port_is_open(port, proto)
-
-        return why_not_launch(planned.info, self.kb, self.job.settings, port_is_open)
 
     async def _guarded(self, plugin: Plugin, ctx: PluginContext, seconds: float) -> None:
         """Run the plugin; its outcome goes out as a PluginEnded event."""

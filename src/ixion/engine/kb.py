@@ -81,6 +81,3 @@ class KnowledgeBase:
         if isinstance(value, str):
             value = int(value) if value.strip().isdigit() else 0
         return value is not None and value > 0
-
-    def snapshot(self) -> dict[str, tuple[KbValue, ...]]:
-        return {name: tuple(values) for name, values in self._items.items()}

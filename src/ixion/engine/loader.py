@@ -109,9 +109,6 @@ class Plugins:
     #: Why each skipped file was skipped.
     errors: tuple[str, ...] = ()
 
-    def by_id(self, plugin_id: int) -> Plugin | None:
-        return next((p for p in self.all if p.info.id == plugin_id), None)
-
     def by_filename(self) -> dict[str, Plugin]:
         return {p.info.filename: p for p in self.all}
 

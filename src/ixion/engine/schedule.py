@@ -21,15 +21,16 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .plugin import SERIAL_CATEGORIES, UNSAFE_CATEGORIES, Category
+from .ports import Transport, port_counts_as_open
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Mapping
+    from collections.abc import Iterable, Mapping
 
     from .job import ScanSettings
     from .kb import KnowledgeBase
     from .plugin import PluginInfo
 
-__all__ = ["Phase", "Planned", "phase_of", "plan", "why_not_launch"]
+__all__ = ["Phase", "Planned", "phase_of", "plan", "port_is_open", "why_not_launch"]
 
 
 class Phase(enum.IntEnum):
@@ -140,19 +141,28 @@ def _topological(
     return sorted(order, key=lambda name: phases[name])
 
 
-def why_not_launch(
-    info: PluginInfo,
-    kb: KnowledgeBase,
-    settings: ScanSettings,
-    port_is_open: Callable[[int, str], bool],
-) -> str | None:
+def port_is_open(kb: KnowledgeBase, settings: ScanSettings, port: int, proto: str) -> bool:
+    """The §6.4 port-state check: unscanned ports count as open unless told otherwise."""
+    transport = Transport(proto)
+    scanned_key = "Host/scanned" if transport is Transport.TCP else "Host/udp_scanned"
+    return port_counts_as_open(
+        port,
+        transport,
+        host_scanned=kb.is_positive(scanned_key),
+        port_range=settings.port_range,
+        unscanned_closed=settings.unscanned_closed,
+        open_ports=lambda p: kb.is_positive(f"Ports/{proto}/{p}"),
+    )
+
+
+def why_not_launch(info: PluginInfo, kb: KnowledgeBase, settings: ScanSettings) -> str | None:
     """Why a plugin must not run now (spec §6.4 item 4), or None if it may."""
     if settings.safe_checks and info.category in UNSAFE_CATEGORIES:
         return "safe checks are enabled"
     if not settings.optimize_test:
         return None
     for ports, proto in ((info.require_ports, "tcp"), (info.require_udp_ports, "udp")):
-        if ports and not any(_entry_open(entry, proto, kb, port_is_open) for entry in ports):
+        if ports and not any(_entry_open(entry, proto, kb, settings) for entry in ports):
             return f"none of the required {proto} ports is open"
     for key in info.require_keys:
         if key not in kb:
@@ -163,12 +173,8 @@ def why_not_launch(
     return None
 
 
-def _entry_open(
-    entry: int | str, proto: str, kb: KnowledgeBase, port_is_open: Callable[[int, str], bool]
-) -> bool:
+def _entry_open(entry: int | str, proto: str, kb: KnowledgeBase, settings: ScanSettings) -> bool:
     """A required-port entry: a number (port state check) or a KB key holding a port > 0."""
-    if isinstance(entry, int):
-        return port_is_open(entry, proto)
-    if entry.isdigit():
-        return port_is_open(int(entry), proto)
+    if isinstance(entry, int) or entry.isdigit():
+        return port_is_open(kb, settings, int(entry), proto)
     return any(kb.is_positive(name) for name, _ in kb.matching(entry))

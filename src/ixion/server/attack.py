@@ -275,10 +275,13 @@ class Attack:
         elif isinstance(event, Finding):
             port = self._port_ref(event.port, event.proto)
             kind = _SEVERITY_KIND[event.severity]
-            text = event.text
             await self._send(
                 Report(
-                    kind=kind, host=event.host, port=port, text=text, plugin_id=str(event.plugin_id)
+                    kind=kind,
+                    host=event.host,
+                    port=port,
+                    text=event.text,
+                    plugin_id=str(event.plugin_id),
                 )
             )
         elif isinstance(event, Progress):

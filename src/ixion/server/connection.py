@@ -329,9 +329,8 @@ class ClientHandler:
             await self._send(Certificates())
         elif isinstance(msg, StopAttack):
             await self._send(Finished(host=msg.host))  # even with no scan running (§3.7)
-        elif isinstance(msg, SessionRestore | NewAttack | LegacyNewAttack | LongAttack):
-            # Sessions are not saved yet, and they are not advertised (spec §10.32); a scan
-            # order during a scan does not start a second one (§4.6).
+        elif isinstance(msg, SessionRestore):
+            # Sessions are not saved yet, and they are not advertised (spec §10.32).
             await self._send(Error(text=f"E000 - {msg.TYPE} is not available here"))
             await self._send(Bye())
         elif isinstance(msg, Unrecognized | HupFather):

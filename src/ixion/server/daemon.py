@@ -427,9 +427,10 @@ async def serve(
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
-    fork_server = ForkServer()
+    fork_server: ForkServer | None = None
     scanning = None
     if scan_setup is not None:
+        fork_server = ForkServer()
         await fork_server.start()
         service = ScanService(scan_setup.plugins, fork_server, system_services())
         scanning = Scanning(scan_setup.settings, scan_setup.table, service)
@@ -458,7 +459,8 @@ async def serve(
         log.info("shutting down: closing the listener and %d connection(s)", len(clients))
         server.close()
         await clients.close()
-        await fork_server.close()
+        if fork_server is not None:
+            await fork_server.close()
         await server.wait_closed()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(signum)

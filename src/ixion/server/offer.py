@@ -19,7 +19,7 @@ from .config import ServerInfo, server_preferences
 from .connection import Offer
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Iterable, Sequence
 
     from ixion.engine.loader import Plugins
     from ixion.engine.plugin import PluginInfo
@@ -45,7 +45,7 @@ def plugin_record(info: PluginInfo) -> PluginRecord:
     )
 
 
-def _dependencies(infos: Iterable[PluginInfo]) -> tuple[Dependency, ...]:
+def _dependencies(infos: Sequence[PluginInfo]) -> tuple[Dependency, ...]:
     """One entry per plugin with dependencies, by name; unknown file names are left out."""
     by_filename = {info.filename: info.name for info in infos}
     entries = []
