@@ -296,6 +296,16 @@ class ClientHandler:
             msg = await self._receive()
             if isinstance(msg, Quit | ClientBye):
                 return
+            if isinstance(msg, NewAttack) and self._session.features.version is Version.NTP_1_0:
+                # On a 1.0 connection nessusd read only the long 1.0 form and ignored the
+                # short 1.1 one (transcript perl-NetNessusClient ntp10). A client mixing the
+                # two gets what nessusd gave it, and the log says why.
+                log.warning(
+                    "%s: NEW_ATTACK without plugins, max_hosts, recursive and port_range "
+                    "fields is not an NTP/1.0 order; ignored",
+                    self.peer,
+                )
+                continue
             if isinstance(msg, NewAttack | LegacyNewAttack | LongAttack):
                 if not await self._attack(msg):
                     return
