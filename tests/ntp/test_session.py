@@ -157,12 +157,21 @@ def test_without_keep_alive_a_command_after_bye_is_a_protocol_error() -> None:
     )
 
 
-def test_the_server_refuses_a_second_new_attack_at_the_offset_where_it_begins() -> None:
+def test_a_second_attack_order_during_a_scan_is_read_and_the_scan_goes_on() -> None:
     server = logged_in_server()
     assert receive_all(server, NEW_ATTACK) == [cm.NewAttack(targets="127.0.0.1")]
-    error = remote_error(server, b"CLIENT <|> STOP_WHOLE_TEST <|> CLIENT\n" + NEW_ATTACK)
+    assert receive_all(server, NEW_ATTACK) == [cm.NewAttack(targets="127.0.0.1")]
+    assert (server.our_state, server.their_state) == (State.ATTACK, State.ATTACK)
+
+
+def test_the_server_refuses_an_order_out_of_place_at_the_offset_where_it_begins() -> None:
+    server = logged_in_server()
+    receive_all(server, NEW_ATTACK)
+    error = remote_error(
+        server, b"CLIENT <|> STOP_WHOLE_TEST <|> CLIENT\n" + b"CLIENT <|> BYE <|> ACK\n"
+    )
     assert type(error) is RemoteProtocolError
-    assert error.message == "the client cannot send NEW_ATTACK in state ATTACK"
+    assert error.message == "the client cannot send BYE in state ATTACK"
     assert error.offset == len(FAST_LOGIN) + len(NEW_ATTACK) + 38
     assert error.__cause__ is None
 
@@ -170,7 +179,7 @@ def test_the_server_refuses_a_second_new_attack_at_the_offset_where_it_begins() 
 def test_after_a_protocol_error_the_session_repeats_it() -> None:
     server = logged_in_server()
     receive_all(server, NEW_ATTACK)
-    error = remote_error(server, NEW_ATTACK)
+    error = remote_error(server, b"CLIENT <|> BYE <|> ACK\n")
     with pytest.raises(RemoteProtocolError) as again:
         server.next_message()
     assert again.value is error
@@ -340,11 +349,12 @@ def test_the_client_cannot_send_a_server_message() -> None:
     assert caught.value.message == "Bye is not a client message"
 
 
-def test_the_client_refuses_to_send_a_second_new_attack_during_one() -> None:
+def test_the_client_refuses_to_say_bye_during_a_scan() -> None:
     client = Session(Role.CLIENT)
     for msg in (cm.Banner(version=Version.NTP_1_2), cm.User(name="t"), cm.Password(password="p")):
         client.send(msg)
     client.send(cm.NewAttack(targets="127.0.0.1"))
+    client.send(cm.NewAttack(targets="127.0.0.2"))  # allowed; the server starts nothing
     with pytest.raises(LocalProtocolError) as caught:
-        client.send(cm.NewAttack(targets="127.0.0.2"))
-    assert caught.value.message == "the client cannot send NEW_ATTACK in state ATTACK"
+        client.send(cm.ClientBye())
+    assert caught.value.message == "the client cannot send BYE in state ATTACK"

@@ -277,12 +277,11 @@ def test_the_server_streams_results_during_a_scan() -> None:
     assert states(conn) == (State.ATTACK, State.ATTACK)
 
 
-def test_a_client_refuses_a_second_new_attack_during_one() -> None:
+def test_a_second_attack_order_during_a_scan_leaves_both_sides_attacking() -> None:
     conn = attacking()
-    assert refusal(conn, C, NEW_ATTACK) == "the client cannot send NEW_ATTACK in state ATTACK"
-    assert refusal(conn, C, cm.LongAttack(targets="x")) == (
-        "the client cannot send LONG_ATTACK in state ATTACK"
-    )
+    run(conn, PLAIN, (C, NEW_ATTACK), (C, cm.LongAttack(targets="x")))
+    assert states(conn) == (State.ATTACK, State.ATTACK)
+    assert refusal(conn, C, cm.ClientBye()) == "the client cannot send BYE in state ATTACK"
 
 
 def test_the_client_may_stop_and_query_during_a_scan() -> None:

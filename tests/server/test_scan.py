@@ -28,6 +28,7 @@ from ixion.ntp import (
     Message,
     NessusVersion,
     NessusVersionRequest,
+    NewAttack,
     PluginAccepted,
     PluginDenied,
     Port,
@@ -255,6 +256,34 @@ def test_stop_attack_ends_that_host_at_once(tmp_path: Path) -> None:
     assert tail == ["Finished", "Time", "Time"]
     assert isinstance(seen[-1], Time)
     assert seen[-1].kind is TimeKind.SCAN_END
+
+
+def test_an_attack_order_during_a_scan_starts_nothing(tmp_path: Path) -> None:
+    config = daemon_with_folder_plugin(tmp_path)
+
+    async def scenario(port: int) -> list[Message]:
+        client = await ClientConnection.open("127.0.0.1", port, io_timeout=PATIENCE)
+        await client.login("tester", "testpass")
+        await client.send(Preferences(items=(("plugin_set", "91000001"), ("slow_seconds", "1"))))
+        await client.receive()
+        await client.send(LongAttack(targets="127.0.0.1"))
+        seen: list[Message] = []
+        while not isinstance(msg := await client.receive(), Bye):
+            seen.append(msg)
+            if isinstance(msg, Report) and msg.text.startswith("waiting"):
+                await client.send(LongAttack(targets="127.0.0.2"))
+                await client.send(NewAttack(targets="127.0.0.3"))
+        await client.close()
+        return seen
+
+    port = free_port()
+    with running(config, port):
+        seen = asyncio.run(asyncio.wait_for(scenario(port), 60))
+    starts = [m.host for m in seen if isinstance(m, Time) and m.kind is TimeKind.HOST_START]
+    assert starts == ["127.0.0.1"]
+    assert isinstance(seen[-1], Time)
+    assert seen[-1].kind is TimeKind.SCAN_END
+    assert "LONG_ATTACK during a scan is ignored" in (tmp_path / "ixiond.log").read_text()
 
 
 def test_uploaded_plugins_are_stored_only_when_allowed_and_only_nasl(tmp_path: Path) -> None:

@@ -155,7 +155,12 @@ TRANSITIONS: Final[dict[Role, dict[State, dict[type[Message], State]]]] = {
             cm.Quit: State.CLOSED,
             cm.ClientBye: State.CLOSED,
         },
-        State.ATTACK: {**_to(State.ATTACK, _CLIENT_COMMANDS), cm.Quit: State.CLOSED},
+        # A second attack order during a scan starts nothing; nessusd read it like any other
+        # line and went on (spec §4.6), so it is no protocol error either.
+        State.ATTACK: {
+            **_to(State.ATTACK, _CLIENT_COMMANDS + _ATTACK_STARTS),
+            cm.Quit: State.CLOSED,
+        },
         State.CLOSED: {},
     },
     Role.SERVER: {

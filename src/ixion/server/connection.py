@@ -439,7 +439,9 @@ class ClientHandler:
             return None
 
     async def _order_during_scan(self, msg: Message) -> None:
-        if isinstance(msg, Quit | ClientBye):
+        # One scan per connection at a time; nessusd read these and started nothing (§4.6).
+        starts = NewAttack | LegacyNewAttack | LongAttack | SessionRestore
+        if isinstance(msg, starts | Quit | ClientBye):
             log.info("%s: %s during a scan is ignored", self.peer, msg.TYPE)
             return
         await self._order(msg)
