@@ -8,8 +8,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ixion.client.rcfile import (
+from ixion.client.preferences import (
     CLIENT_FLAGS,
+    adopt_server_preferences,
+    files_to_upload,
+    plugin_enabled,
+    plugin_set,
+    preferences_to_send,
+)
+from ixion.client.rcfile import (
     DEFAULT_RCFILE,
     PLUGIN_SET,
     PLUGINS_PREFS,
@@ -19,13 +26,8 @@ from ixion.client.rcfile import (
     RcFileError,
     RcSection,
     RcValue,
-    adopt_server_preferences,
-    files_to_upload,
     format_rcfile,
     parse_rcfile,
-    plugin_enabled,
-    plugin_set,
-    preferences_to_send,
 )
 from ixion.ntp import (
     NEED_DATA,

@@ -10,15 +10,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ixion.engine.targets import (
+from ixion.engine.target_blocks import (
     Address,
     AddressRange,
     OctetRanges,
     Target,
-    TargetError,
     network_hosts,
-    parse_targets,
 )
+from ixion.engine.targets import TargetError, parse_targets
 
 
 def names(text: str, *, unique: bool = True, interleave: bool = False) -> list[str]:

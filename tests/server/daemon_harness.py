@@ -29,9 +29,10 @@ from ixion.engine.loader import Plugins
 from ixion.ntp import NessusVersion, NessusVersionRequest
 from ixion.server.config import Locations, parse_config, resolve_settings
 from ixion.server.connection import Offer
-from ixion.server.daemon import SHUTDOWN_GRACE, ScanSetup, _listen, serve
+from ixion.server.daemon import SHUTDOWN_GRACE, ScanSetup, serve
 from ixion.server.offer import build_offer
 from ixion.server.rules import create_global_rules
+from ixion.server.startup import _listen
 from ixion.server.users import ScryptCost, UserStore
 
 __all__ = [

@@ -41,9 +41,9 @@ from ixion.ntp.limits import (
 )
 from ixion.server.config import Locations, parse_config, resolve_settings
 from ixion.server.connection import PROMPT_PAUSE, Offer
-from ixion.server.daemon import tls_context
-from ixion.server.mkcert import Plan, make_certificates
 from ixion.server.offer import build_offer
+from ixion.server.startup import tls_context
+from ixion.server.tlsfiles import Plan, make_certificates
 from ixion.server.users import ScryptCost, UserStore
 from tests.server.daemon_harness import (
     BYE_LINE,

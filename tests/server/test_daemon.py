@@ -26,13 +26,10 @@ from ixion.client.connection import ClientConnection, LoginFailed, ServerOffer
 from ixion.engine.loader import builtin_origins, load_plugins
 from ixion.ntp import PluginRecord
 from ixion.server.config import Locations, default_config_text, parse_config, resolve_settings
-from ixion.server.daemon import (
-    PIDFILE_NAME,
-    StartupError,
-    default_locations,
-    tls_context,
-)
+from ixion.server.daemon import default_locations
+from ixion.server.detach import PIDFILE_NAME
 from ixion.server.offer import build_offer, plugin_record
+from ixion.server.startup import StartupError, tls_context
 
 BIN = Path(sys.executable).parent
 IXIOND = [sys.executable, "-m", "ixion.server.daemon"]

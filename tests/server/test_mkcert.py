@@ -15,18 +15,11 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
+from ixion.server.certificates import CA_DAYS, DAYS, KeyType
 from ixion.server.config import read_config
-from ixion.server.mkcert import (
-    CA_DAYS,
-    DAYS,
-    KeyType,
-    MkcertError,
-    Plan,
-    main,
-    make_certificates,
-    set_tls_lines,
-)
+from ixion.server.mkcert import main
 from ixion.server.tls import server_context
+from ixion.server.tlsfiles import MkcertError, Plan, make_certificates, set_tls_lines
 from tests.server.test_tls import Exchange, client_context, exchange, settings_for
 
 NOW = datetime.datetime(2026, 3, 1, 12, 0, tzinfo=datetime.UTC)

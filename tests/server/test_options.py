@@ -9,18 +9,9 @@ from pathlib import Path
 import pytest
 
 from ixion.ntp.features import Features
-from ixion.server.options import (
-    MAX_CHECKS_CAP,
-    OPTIONS,
-    OPTIONS_BY_NAME,
-    Kind,
-    OnBadValue,
-    Settings,
-    Truth,
-    is_client_settable,
-    is_sent_to_clients,
-    parse_integer,
-)
+from ixion.server.option_types import Kind, OnBadValue, Truth, parse_integer
+from ixion.server.options import MAX_CHECKS_CAP, OPTIONS, OPTIONS_BY_NAME, Settings
+from ixion.server.visibility import is_client_settable, is_sent_to_clients
 
 STATE_DIR = Path("/srv/ixion")
 

@@ -175,6 +175,8 @@ def test_recorded_scans_get_answers_shaped_like_nessusd(tmp_path: Path, name: st
                     received += await reader.read()
             finally:
                 writer.close()
+                with contextlib.suppress(OSError, ssl.SSLError, TimeoutError):
+                    await asyncio.wait_for(writer.wait_closed(), 5)
             return received
 
         port = free_port()

@@ -20,7 +20,6 @@ from cryptography.x509.name import _ASN1Type
 from cryptography.x509.oid import NameOID
 
 from ixion.server.config import ConfigError, Locations, parse_config, resolve_settings
-from ixion.server.mkcert import Issued, Plan, make_certificates
 from ixion.server.options import Settings
 from ixion.server.tls import (
     CIPHER_SHORTCUTS,
@@ -30,6 +29,7 @@ from ixion.server.tls import (
     server_context,
     x509_oneline,
 )
+from ixion.server.tlsfiles import Issued, Plan, make_certificates
 
 ALICE_DN = "/O=ixion/OU=clients/CN=alice"
 

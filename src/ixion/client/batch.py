@@ -34,7 +34,7 @@ from ixion.reports.nbe import write_nbe
 from ixion.reports.text import text_report
 
 from .connection import ClientConnection, ConnectionFailed, ServerOffer
-from .rcfile import adopt_server_preferences, files_to_upload, preferences_to_send
+from .preferences import adopt_server_preferences, files_to_upload, preferences_to_send
 
 if TYPE_CHECKING:
     from ixion.ntp import Message

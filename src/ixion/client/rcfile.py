@@ -1,4 +1,4 @@
-"""The client's ``.nessusrc``: preferences kept between runs, and what they make us send.
+"""The client's ``.nessusrc``: the file that keeps its preferences between runs.
 
 The format is the reference client's (spec §9.2)::
 
@@ -19,23 +19,17 @@ Blank lines and lines starting with ``#`` are skipped, and comments are not writ
 Blanks around the ``=`` belong to neither side, so a value cannot start with one, and a
 text value cannot be ``yes`` or ``no``: every entry reads back as itself. An empty value is
 kept (the reference client forgot it).
+
+What the file makes the client send is :mod:`ixion.client.preferences`'s business.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Final, TypeAlias
-
-from ixion.ntp import Category
-
-if TYPE_CHECKING:
-    from collections.abc import Iterable, Sequence
-
-    from ixion.ntp import PluginRecord
+from typing import Final, TypeAlias
 
 __all__ = [
-    "CLIENT_FLAGS",
     "DEFAULT_RCFILE",
     "PLUGINS_PREFS",
     "PLUGIN_SET",
@@ -45,13 +39,11 @@ __all__ = [
     "RcFileError",
     "RcSection",
     "RcValue",
-    "adopt_server_preferences",
-    "files_to_upload",
     "format_rcfile",
+    "format_value",
+    "is_storable",
     "parse_rcfile",
-    "plugin_enabled",
-    "plugin_set",
-    "preferences_to_send",
+    "parse_value",
 ]
 
 RcValue: TypeAlias = bool | str
@@ -105,6 +97,15 @@ def _check_text_value(name: str, value: str) -> None:
 
 def _has_line_end(text: str) -> bool:
     return "\n" in text or "\r" in text
+
+
+def is_storable(name: str, value: RcValue) -> bool:
+    """Whether a top-level ``name = value`` line would read back as this very entry."""
+    try:
+        _check_item(None, name, value)
+    except ValueError:
+        return False
+    return True
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -260,12 +261,12 @@ def _entry(line: str, section: str | None) -> tuple[str, RcValue]:
     if not equals:
         raise ValueError(f"expected 'name = value', got {line.strip()[:60]!r}")
     name = name.strip()
-    value = _value(text.lstrip(_BLANKS))
+    value = parse_value(text.lstrip(_BLANKS))
     _check_item(section, name, value)
     return name, value
 
 
-def _value(text: str) -> RcValue:
+def parse_value(text: str) -> RcValue:
     """``yes`` and ``no`` are booleans, anything else is text (spec §9.2)."""
     if text == "yes":
         return True
@@ -282,146 +283,16 @@ _HEADER: Final = "# ixion client preferences (.nessusrc format)\n"
 def format_rcfile(rc: RcFile) -> str:
     """The file text: a header comment, the top-level entries, then each section."""
     lines = [_HEADER]
-    lines.extend(f"{key} = {_wire(value)}\n" for key, value in rc.options)
+    lines.extend(f"{key} = {format_value(value)}\n" for key, value in rc.options)
     for section in rc.sections:
         lines.append(f"begin({section.name})\n")
-        lines.extend(f" {key} = {_wire(value)}\n" for key, value in section.items)
+        lines.extend(f" {key} = {format_value(value)}\n" for key, value in section.items)
         lines.append(f"end({section.name})\n\n")
     return "".join(lines)
 
 
-def _wire(value: RcValue) -> str:
+def format_value(value: RcValue) -> str:
+    """How a value is written: booleans as ``yes`` and ``no``, text as it is (spec §9.2)."""
     if isinstance(value, bool):
         return "yes" if value else "no"
     return value
-
-
-# --- what the batch client sends (spec §3.10, §9.1, §9.2) ------------------------------------
-
-#: Sent first in every PREFERENCES block by the reference client, whatever the rc file says.
-CLIENT_FLAGS: Final = (
-    ("ntp_opt_show_end", "yes"),
-    ("ntp_keep_communication_alive", "yes"),
-    ("ntp_short_status", "yes"),
-    ("ntp_client_accepts_notes", "yes"),
-    ("ntp_escape_crlf", "yes"),
-)
-
-#: Categories that start disabled when the rc file does not name the plugin (spec §3.2).
-_OFF_BY_DEFAULT: Final = frozenset(
-    {
-        Category.DENIAL,
-        Category.KILL_HOST,
-        Category.FLOOD,
-        Category.DESTRUCTIVE_ATTACK,
-        Category.SCANNER,
-    }
-)
-
-#: Server preferences that describe the server and are never stored (spec §3.3).
-_SERVER_FACTS: Final = frozenset({"ntp_save_sessions", "ntp_detached_sessions"})
-
-
-def plugin_enabled(rc: RcFile, plugin: PluginRecord) -> bool:
-    """Whether the plugin runs: its entry in the rc file, else its category's default.
-
-    Scanners are looked up in SCANNER_SET and the others in PLUGIN_SET, by id (spec §3.2).
-    """
-    section = SCANNER_SET if plugin.category is Category.SCANNER else PLUGIN_SET
-    chosen = rc.section(section).get(plugin.id)
-    if isinstance(chosen, bool):
-        return chosen
-    return plugin.category not in _OFF_BY_DEFAULT
-
-
-def plugin_set(rc: RcFile, plugins: Sequence[PluginRecord]) -> str:
-    """The ``plugin_set`` value: enabled ids, plugins then scanners, each ending in ``;``.
-
-    The order within each group is the server's PLUGIN_LIST order; ``0`` when nothing is
-    enabled, because an empty value would mean "every plugin" (spec §3.10, §10.27).
-    """
-    scanners = [p for p in plugins if p.category is Category.SCANNER]
-    others = [p for p in plugins if p.category is not Category.SCANNER]
-    enabled = dict.fromkeys(p.id for p in (*others, *scanners) if plugin_enabled(rc, p))
-    return "".join(f"{plugin_id};" for plugin_id in enabled) or "0"
-
-
-def preferences_to_send(rc: RcFile, plugins: Sequence[PluginRecord]) -> tuple[tuple[str, str], ...]:
-    """The items of the batch client's PREFERENCES block (spec §3.10, §9.2).
-
-    The five ``ntp_*`` flags, then SERVER_PREFS with booleans as ``yes``/``no`` and
-    ``plugin_set`` computed from the plugin list (in its place if the section has one,
-    else last), then PLUGINS_PREFS with each value cut at its first ``;``: for a radio
-    preference that leaves the chosen option of an ``a;b;c`` list.
-    """
-    computed = plugin_set(rc, plugins)
-    server = [(key, _wire(value)) for key, value in rc.section(SERVER_PREFS).items]
-    if any(key == "plugin_set" for key, _ in server):
-        server = [(key, computed if key == "plugin_set" else value) for key, value in server]
-    else:
-        server.append(("plugin_set", computed))
-    plugin_prefs = [
-        (key, _wire(value).partition(";")[0]) for key, value in rc.section(PLUGINS_PREFS).items
-    ]
-    return (*CLIENT_FLAGS, *server, *plugin_prefs)
-
-
-def files_to_upload(rc: RcFile) -> tuple[str, ...]:
-    """The local files ``[file]`` plugin preferences name, in order, without duplicates.
-
-    The client sends each as ATTACHED_FILE after its PREFERENCES block (spec §3.10).
-    """
-    values = (value for key, value in rc.section(PLUGINS_PREFS).items if "[file]:" in key)
-    return tuple(dict.fromkeys(v for v in values if isinstance(v, str) and v))
-
-
-def adopt_server_preferences(rc: RcFile, items: Iterable[tuple[str, str]]) -> RcFile:
-    """The rc file after the batch client read the server's PREFERENCES (spec §9.1).
-
-    Every server preference the rc file does not have is added at the end of SERVER_PREFS,
-    and every plugin preference (``Plugin[type]:name``) at the end of PLUGINS_PREFS with its
-    value cut at the first ``;`` (a ``[file]`` one empty). Values the file already has win.
-    ``ntp_save_sessions``, ``ntp_detached_sessions`` and ``server_info_*`` describe the
-    server and are skipped, as are entries no rc line can hold (a name containing ``=``, a
-    value starting with a blank): the server keeps its own value for those.
-    """
-    server = list(rc.section(SERVER_PREFS).items)
-    plugin_prefs = list(rc.section(PLUGINS_PREFS).items)
-    for name, text in items:
-        if name in _SERVER_FACTS or name.startswith("server_info_"):
-            continue
-        is_plugin = _is_plugin_preference(name)
-        target = plugin_prefs if is_plugin else server
-        value = _value(_adopted_plugin_value(name, text) if is_plugin else text)
-        if any(key == name for key, _ in target) or not _storable(name, value):
-            continue
-        target.append((name, value))
-    rc = rc.with_section(RcSection(name=SERVER_PREFS, items=tuple(server)))
-    return rc.with_section(RcSection(name=PLUGINS_PREFS, items=tuple(plugin_prefs)))
-
-
-def _adopted_plugin_value(name: str, default: str) -> str:
-    """The server's default cut at its first ``;``; empty for a file to upload.
-
-    A ``[file]`` value is a local path the client uploads (spec §3.10); taking it from the
-    server would let the server pick a file to be sent to it, so it starts empty, as the
-    reference GUI client does.
-    """
-    if "[file]:" in name:
-        return ""
-    return default.partition(";")[0]
-
-
-def _is_plugin_preference(name: str) -> bool:
-    """``Plugin name[type]:preference``: a ``[``, then a ``]``, then a ``:`` (spec §3.3)."""
-    opening = name.find("[")
-    closing = name.find("]", opening + 1) if opening >= 0 else -1
-    return closing >= 0 and name.find(":", closing + 1) >= 0
-
-
-def _storable(name: str, value: RcValue) -> bool:
-    try:
-        _check_item(None, name, value)
-    except ValueError:
-        return False
-    return True

@@ -9,6 +9,7 @@ dependency reports nothing (spec §3.5).
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import logging
 import ssl
 from dataclasses import dataclass
@@ -59,6 +60,15 @@ def _unverified_tls() -> ssl.SSLContext:
     return context
 
 
+def _sni(name: str) -> str:
+    """The server name to announce: ``""`` (none) for an IP address, as RFC 6066 requires."""
+    try:
+        ipaddress.ip_address(name)
+    except ValueError:
+        return name
+    return ""
+
+
 @dataclass(slots=True)
 class Stream:
     """A TCP (or TLS) connection to the scanned host, with a timeout on every read."""
@@ -93,6 +103,20 @@ class Stream:
             return await self.reader.read(MAX_LINE)
         except TimeoutError:
             return b""
+
+    @property
+    def at_eof(self) -> bool:
+        """The host closed its side: tells an empty :meth:`recv` at the end from a timeout."""
+        return self.reader.at_eof()
+
+    @property
+    def tls_version(self) -> str | None:
+        """The negotiated protocol (``"TLSv1.3"``...), or None on a clear connection."""
+        ssl_object = self.writer.get_extra_info("ssl_object")
+        if ssl_object is None:
+            return None
+        version: str | None = ssl_object.version()
+        return version
 
     def peer_certificate(self) -> bytes | None:
         """The DER certificate the host showed, when this is a TLS connection."""
@@ -183,9 +207,18 @@ class PluginContext:
         return port_is_open(self.kb, self.settings, port, proto)
 
     async def connect(
-        self, port: int, *, tls: bool = False, timeout: float | None = None
+        self,
+        port: int,
+        *,
+        tls: bool = False,
+        timeout: float | None = None,
+        server_name: str | None = None,
     ) -> Stream:
         """Open a connection to the scanned host; raises OSError or TimeoutError.
+
+        With ``tls``, the handshake names ``server_name`` (SNI), by default the host's name
+        when the user gave a name rather than an address: a server hosting several sites
+        shows the certificate of the one asked for. Addresses are never sent as SNI.
 
         A connection whose local and remote ends are the same socket (a TCP simultaneous
         open onto our own ephemeral port, possible when scanning 127.0.0.1) is closed and
@@ -199,7 +232,7 @@ class PluginContext:
                 self.address,
                 port,
                 ssl=_unverified_tls() if tls else None,
-                server_hostname="" if tls else None,
+                server_hostname=_sni(server_name or self.host) if tls else None,
                 limit=MAX_LINE,
             )
         sock = writer.get_extra_info("socket")

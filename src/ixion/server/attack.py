@@ -22,7 +22,8 @@ from ixion.engine.events import Finding, HostFinished, HostStarted, PortFound, P
 from ixion.engine.job import HostJob, ScanSettings
 from ixion.engine.ports import PortRangeError, Transport, parse_port_range
 from ixion.engine.scan import Scan
-from ixion.engine.targets import TargetError, network_hosts, parse_targets
+from ixion.engine.target_blocks import network_hosts
+from ixion.engine.targets import TargetError, parse_targets
 from ixion.engine.worker import HostWorker
 from ixion.ntp import (
     Error,
@@ -46,7 +47,7 @@ if TYPE_CHECKING:
     from ixion.engine.events import Event
     from ixion.engine.loader import Plugins
     from ixion.engine.ports import PortRange, Services
-    from ixion.engine.targets import Target
+    from ixion.engine.target_blocks import Target
     from ixion.engine.worker import ForkServer
     from ixion.ntp import Message
 

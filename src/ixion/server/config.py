@@ -2,53 +2,39 @@
 
 The file keeps nessusd.conf's format, so a nessusd.conf works unchanged (§5.1): ``name =
 value`` lines, ``#`` comment lines, spaces around name and value trimmed, no quoting, lines
-without ``=`` ignored, duplicates kept in order with the first one effective. Loading gives a
-:class:`ConfTable`: an immutable list of entries in file order with their line numbers, because
-PREFERENCES sends the entries in file order, duplicates included (§3.3, §10.24), and an error
-must name its line. What each key means comes from :mod:`ixion.server.options`.
+without ``=`` ignored, duplicates kept in order with the first one effective. This module
+reads, writes and shows the file. Everything else about the conf lives in its own module and
+is re-exported here, since the daemon, the tools and the tests take all of it from this one
+place:
 
-* :func:`resolve_settings`: the daemon's typed :class:`~ixion.server.options.Settings`. A value
-  that does not parse stops the daemon with a :class:`ConfigError` naming its line (a bad
-  ``max_hosts`` must not become 15 behind the admin's back), except where nessusd warned and
-  went on (an unknown ``ssl_version`` means TLSv1). Values that parse but may surprise
-  (``safe_checks = Yes`` reads as no), keys ixiond does not know and later duplicates give
-  :class:`ConfigWarning` s.
-* :meth:`ConfTable.with_client_preferences` and :func:`resolve_connection_settings`: one
-  connection's copy, changed by its client's PREFERENCES (§5.3). A client never stops
-  anything: PREFERENCES_ERRORS stays empty (§10.10), a bad value falls back to the daemon's,
-  with a warning for the log.
-* :func:`server_preferences`: the body of the PREFERENCES message sent after login.
+* :mod:`ixion.server.conftable`: the :class:`ConfTable` a file loads into, entries in file
+  order with their line numbers, and :class:`ConfigError` / :class:`ConfigWarning`.
+* :mod:`ixion.server.locations`: where the conf file and the state directory are by default.
+* :mod:`ixion.server.resolve`: :func:`resolve_settings` for the daemon, which stops on a bad
+  value, and :func:`resolve_connection_settings` for one connection after its client's
+  PREFERENCES (§5.3), which never does.
+* :mod:`ixion.server.preferences`: :func:`server_preferences`, the body of the PREFERENCES
+  message sent after login.
+
+What each key means comes from :mod:`ixion.server.options`.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import errno
 import os
 import stat
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final
+from typing import Final
 
 from ixion.ntp.limits import MiB
 
+from .conftable import ConfigError, ConfigWarning, ConfTable, Entry
 from .files import write_atomically
-from .options import (
-    MAX_CHECKS_CAP,
-    OPTIONS,
-    OPTIONS_BY_NAME,
-    Kind,
-    OnBadValue,
-    Option,
-    Settings,
-    is_client_settable,
-    is_private,
-    is_sent_to_clients,
-    parse_integer,
-)
-
-if TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator, Mapping
+from .locations import Locations, default_locations
+from .options import OPTIONS
+from .preferences import ServerInfo, server_preferences
+from .resolve import Resolved, plugin_timeout, resolve_connection_settings, resolve_settings
 
 __all__ = [
     "CONFIG_FILE_MODE",
@@ -85,9 +71,6 @@ MAX_CONFIG_SIZE: Final = 1 * MiB
 #: ``-s`` read it). Someone who adds ``pem_password`` should tighten it.
 CONFIG_FILE_MODE: Final = 0o644
 
-#: ``kb_max_age = 0`` means one hour (§5.2).
-_KB_MAX_AGE_OF_ZERO: Final = 3600
-
 _HEADER: Final = """\
 # ixiond.conf: configuration of ixiond, the ixion daemon, in the format of nessusd.conf.
 #
@@ -97,143 +80,6 @@ _HEADER: Final = """\
 # Clients are sent most keys (not paths, TLS files, secrets or admin_user) and may
 # change the scan settings for their own connection.
 """
-
-
-class ConfigError(Exception):
-    """The configuration cannot be used: ixiond does not start."""
-
-
-@dataclass(frozen=True, slots=True)
-class ConfigWarning:
-    """Something odd but usable: ixiond logs it and goes on."""
-
-    #: ``path:line``, ``line N`` without a path, or ``client``.
-    where: str
-    message: str
-    #: The line in the file, when the warning is about one.
-    line: int | None = None
-
-    def __str__(self) -> str:
-        return f"{self.where}: {self.message}"
-
-
-@dataclass(frozen=True, slots=True)
-class Entry:
-    """One ``name = value``."""
-
-    name: str
-    value: str
-    #: Line number in the file; None for an entry a client sent.
-    line: int | None = None
-
-    def __str__(self) -> str:
-        return f"{self.name} = {self.value}"
-
-
-@dataclass(frozen=True, slots=True)
-class ConfTable:
-    """The daemon's preferences in file order, or one connection's copy of them."""
-
-    entries: tuple[Entry, ...] = ()
-    #: The file the entries came from, for messages and ``ixiond -s``.
-    path: Path | None = None
-    _first: dict[str, int] = dataclasses.field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        first: dict[str, int] = {}
-        for index, entry in enumerate(self.entries):
-            first.setdefault(entry.name, index)
-        object.__setattr__(self, "_first", first)
-
-    def __iter__(self) -> Iterator[Entry]:
-        return iter(self.entries)
-
-    def __len__(self) -> int:
-        return len(self.entries)
-
-    def __contains__(self, name: object) -> bool:
-        return name in self._first
-
-    def entry(self, name: str) -> Entry | None:
-        """The effective entry: the first one with this name (§5.1)."""
-        index = self._first.get(name)
-        return None if index is None else self.entries[index]
-
-    def get(self, name: str) -> str | None:
-        """The effective value, or None when the name is absent."""
-        entry = self.entry(name)
-        return None if entry is None else entry.value
-
-    def items(self) -> tuple[tuple[str, str], ...]:
-        """Every entry as ``(name, value)``, in order, duplicates included."""
-        return tuple((entry.name, entry.value) for entry in self.entries)
-
-    def where(self, entry: Entry) -> str:
-        """Where an entry came from, for messages."""
-        if entry.line is None:
-            return "client"
-        return f"line {entry.line}" if self.path is None else f"{self.path}:{entry.line}"
-
-    def warning(self, entry: Entry, message: str) -> ConfigWarning:
-        return ConfigWarning(self.where(entry), message, entry.line)
-
-    def with_client_preferences(self, items: Iterable[tuple[str, str]]) -> ConfTable:
-        """A copy changed by a client's PREFERENCES (§5.3); this table is left as it was.
-
-        Names clients may not set are dropped silently. Any other name replaces the effective
-        entry in place, or is appended; a later line for the same name replaces the earlier.
-        """
-        entries, first = list(self.entries), dict(self._first)
-        for name, value in items:
-            if not is_client_settable(name):
-                continue
-            if name in first:
-                entries[first[name]] = Entry(name, value)
-            else:
-                first[name] = len(entries)
-                entries.append(Entry(name, value))
-        return ConfTable(tuple(entries), path=self.path)
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Locations:
-    """Where ixiond looks when not told: its conf file and its state directory."""
-
-    config_file: Path
-    state_dir: Path
-
-    @classmethod
-    def for_user(
-        cls, *, uid: int, home: Path, environ: Mapping[str, str] | None = None
-    ) -> Locations:
-        """The defaults for a user: system paths for root, XDG base directories otherwise.
-
-        root gets ``/etc/ixion/ixiond.conf`` and ``/var/lib/ixion``; anyone else
-        ``$XDG_CONFIG_HOME/ixion/ixiond.conf`` and ``$XDG_STATE_HOME/ixion``, which are
-        ``~/.config/ixion/ixiond.conf`` and ``~/.local/state/ixion`` when those are unset.
-        """
-        if uid == 0:
-            return cls(config_file=Path("/etc/ixion/ixiond.conf"), state_dir=Path("/var/lib/ixion"))
-        environ = environ or {}
-        config_home = _xdg_dir(environ, "XDG_CONFIG_HOME", home / ".config")
-        state_home = _xdg_dir(environ, "XDG_STATE_HOME", home / ".local" / "state")
-        return cls(
-            config_file=config_home / "ixion" / "ixiond.conf", state_dir=state_home / "ixion"
-        )
-
-
-def default_locations() -> Locations:
-    """Where ixiond's tools look when not given ``-c``: system paths for root, XDG otherwise."""
-    return Locations.for_user(uid=os.getuid(), home=Path.home(), environ=os.environ)
-
-
-def _xdg_dir(environ: Mapping[str, str], variable: str, fallback: Path) -> Path:
-    # The XDG base directory spec says to ignore a relative or empty value.
-    value = environ.get(variable, "")
-    return Path(value) if value.startswith("/") else fallback
-
-
-# --- the file ------------------------------------------------------------------------------
 
 
 def parse_config(text: str, *, path: Path | None = None) -> ConfTable:
@@ -336,163 +182,3 @@ def show_config(table: ConfTable) -> str:
     lines = [] if table.path is None else [f"config_file = {table.path}"]
     lines.extend(str(entry) for entry in table)
     return "".join(f"{line}\n" for line in lines)
-
-
-# --- typed settings ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Resolved:
-    """Settings, and what was odd about the values they came from."""
-
-    settings: Settings
-    warnings: tuple[ConfigWarning, ...] = ()
-
-
-def resolve_settings(table: ConfTable, locations: Locations) -> Resolved:
-    """The daemon's settings from its table.
-
-    Raises:
-        ConfigError: a value that does not parse, for a key whose bad values are fatal.
-    """
-    warnings = [*_duplicate_warnings(table), *_unknown_name_warnings(table)]
-    values: dict[str, Any] = {}
-    for declared in OPTIONS:
-        # state_dir is declared first: the defaults after it follow its effective value.
-        state_dir = values.get("state_dir", locations.state_dir)
-        entry = table.entry(declared.name)
-        if entry is None:
-            values[declared.name] = declared.parse(None, state_dir)
-            continue
-        try:
-            values[declared.name] = declared.parse(entry.value, state_dir)
-        except ValueError as exc:
-            if declared.on_bad_value is OnBadValue.FATAL:
-                raise ConfigError(f"{table.where(entry)}: {entry}: {exc}") from None
-            values[declared.name] = declared.parse(None, state_dir)
-            warnings.append(table.warning(entry, f"{entry}: {exc}; using {declared.if_absent}"))
-        warnings.extend(_ambiguity_warnings(table, declared, entry))
-    max_checks = table.entry("max_checks")
-    if max_checks is not None and values["max_checks"] > MAX_CHECKS_CAP:
-        warnings.append(table.warning(max_checks, f"max_checks capped at {MAX_CHECKS_CAP}"))
-    warnings.sort(key=lambda warning: warning.line or 0)
-    return Resolved(_settings(values), tuple(warnings))
-
-
-def resolve_connection_settings(table: ConfTable, daemon: Settings, *, user: str) -> Resolved:
-    """One connection's settings: ``daemon`` changed by what its client sent in ``table``.
-
-    A client value that does not parse is replaced by the daemon's, with a warning. Unless
-    ``user`` is ``admin_user``, ``max_hosts`` and ``max_checks`` cannot exceed the daemon's
-    (§5.2, §10.34); 0 or less gives the daemon's value to everyone.
-    """
-    warnings: list[ConfigWarning] = []
-    values: dict[str, Any] = {}
-    for declared in OPTIONS:
-        values[declared.name] = daemon_value = getattr(daemon, declared.name)
-        entry = table.entry(declared.name)
-        if entry is None or entry.line is not None:
-            continue  # not sent by the client: already resolved for the daemon
-        try:
-            values[declared.name] = declared.parse(entry.value, daemon.state_dir)
-        except ValueError as exc:
-            warnings.append(table.warning(entry, f"{entry}: {exc}; using {daemon_value}"))
-        warnings.extend(_ambiguity_warnings(table, declared, entry))
-    if user != daemon.admin_user:
-        values["max_hosts"] = min(values["max_hosts"], daemon.max_hosts)
-        values["max_checks"] = min(values["max_checks"], daemon.max_checks)
-    return Resolved(_settings(values), tuple(warnings))
-
-
-def _settings(values: dict[str, Any]) -> Settings:
-    """Settings after the rules that hold whoever set the values (§5.2, §10.34)."""
-    values["max_checks"] = min(values["max_checks"], MAX_CHECKS_CAP)
-    if values["kb_max_age"] == 0:
-        values["kb_max_age"] = _KB_MAX_AGE_OF_ZERO
-    return Settings(**values)
-
-
-def _ambiguity_warnings(table: ConfTable, declared: Option, entry: Entry) -> list[ConfigWarning]:
-    """``safe_checks = Yes`` reads as no: nessusd compared exactly (§3.10, §10.6)."""
-    if declared.kind is not Kind.BOOL or not declared.truth.is_ambiguous(entry.value):
-        return []
-    reading = "yes" if declared.truth.holds(entry.value) else "no"
-    return [table.warning(entry, f"{entry} reads as {reading} ({declared.truth.value} is yes)")]
-
-
-def _duplicate_warnings(table: ConfTable) -> Iterator[ConfigWarning]:
-    for entry in table:
-        first = table.entry(entry.name)
-        if first is not None and first is not entry:
-            message = f"{entry.name} is already set on line {first.line}; the first value is used"
-            yield table.warning(entry, message)
-
-
-def _unknown_name_warnings(table: ConfTable) -> Iterator[ConfigWarning]:
-    for entry in table:
-        if entry.name in OPTIONS_BY_NAME or is_private(entry.name):
-            continue
-        if table.entry(entry.name) is entry:
-            message = f"{entry.name} is not an ixiond key; kept for plugins to read"
-            yield table.warning(entry, message)
-
-
-def plugin_timeout(table: ConfTable, plugin_id: str) -> int | None:
-    """The client's ``timeout.<id>`` in seconds (§3.10); -1 is no limit.
-
-    None when the client sent none, 0, or something that is not an integer.
-    """
-    text = table.get(f"timeout.{plugin_id}")
-    try:
-        seconds = None if text is None else parse_integer(text)
-    except ValueError:
-        return None
-    return seconds or None
-
-
-# --- PREFERENCES ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ServerInfo:
-    """What the ``server_info_*`` preferences advertise, in nessusd's order (§3.3)."""
-
-    nessusd_version: str
-    libnasl_version: str
-    libnessus_version: str
-    thread_manager: str
-    os: str
-    os_version: str
-
-    def items(self) -> tuple[tuple[str, str], ...]:
-        return tuple(
-            (f"server_info_{field.name}", getattr(self, field.name))
-            for field in dataclasses.fields(self)
-        )
-
-
-def server_preferences(
-    table: ConfTable,
-    *,
-    server_info: ServerInfo,
-    plugin_preferences: Iterable[tuple[str, str]] = (),
-    save_sessions: bool | None = None,
-    detached_sessions: bool | None = None,
-) -> tuple[tuple[str, str], ...]:
-    """The items of the PREFERENCES message the server sends after login (§3.3).
-
-    The table's entries in file order, duplicates included, without those never sent; then
-    the plugins' preferences; then ``ntp_save_sessions`` and ``ntp_detached_sessions`` when
-    given (the reference client asks for SESSIONS_LIST when the first is ``yes``, §10.32, so
-    advertise them only once they work); then ``server_info_*``.
-    """
-    items = [(entry.name, entry.value) for entry in table if is_sent_to_clients(entry.name)]
-    items.extend(plugin_preferences)
-    for name, flag in (
-        ("ntp_save_sessions", save_sessions),
-        ("ntp_detached_sessions", detached_sessions),
-    ):
-        if flag is not None:
-            items.append((name, "yes" if flag else "no"))
-    items.extend(server_info.items())
-    return tuple(items)

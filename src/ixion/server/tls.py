@@ -15,7 +15,7 @@ context does follows nessusd's ``main_loop`` key by key, except where 2005's pro
   passphrase and has none is an error, never a prompt on the terminal.
 * A client certificate is always requested and, when sent, verified against ``ca_file``
   (``CERT_OPTIONAL``, nessusd's ``SSL_VERIFY_PEER``); ``force_pubkey_auth`` (anything but empty
-  or ``no``, already read by :class:`~ixion.server.options.Truth`) makes it required
+  or ``no``, already read by :class:`~ixion.server.option_types.Truth`) makes it required
   (``CERT_REQUIRED``, ``SSL_VERIFY_FAIL_IF_NO_PEER_CERT``).
 * ``ssl_cipher_list`` is an OpenSSL cipher string for TLS 1.2 and older (TLS 1.3 suites are
   all strong). nessusd's shortcuts named RC4, DES and IDEA suites OpenSSL no longer has; they

@@ -1,0 +1,161 @@
+"""The rc file turned into protocol: what the batch client sends, and what it adopts.
+
+:mod:`ixion.client.rcfile` knows the ``.nessusrc`` format and nothing of a scan. This module
+holds the rules the reference client applied between that file and the server (spec §3.10,
+§9.1, §9.2): which plugins a file enables, the PREFERENCES block and attached files it makes
+the client send, and how the server's own preferences are folded back into the file.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Final
+
+from ixion.ntp import Category
+
+from .rcfile import (
+    PLUGIN_SET,
+    PLUGINS_PREFS,
+    SCANNER_SET,
+    SERVER_PREFS,
+    RcSection,
+    format_value,
+    is_storable,
+    parse_value,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
+
+    from ixion.ntp import PluginRecord
+
+    from .rcfile import RcFile
+
+__all__ = [
+    "CLIENT_FLAGS",
+    "adopt_server_preferences",
+    "files_to_upload",
+    "plugin_enabled",
+    "plugin_set",
+    "preferences_to_send",
+]
+
+#: Sent first in every PREFERENCES block by the reference client, whatever the rc file says.
+CLIENT_FLAGS: Final = (
+    ("ntp_opt_show_end", "yes"),
+    ("ntp_keep_communication_alive", "yes"),
+    ("ntp_short_status", "yes"),
+    ("ntp_client_accepts_notes", "yes"),
+    ("ntp_escape_crlf", "yes"),
+)
+
+#: Categories that start disabled when the rc file does not name the plugin (spec §3.2).
+_OFF_BY_DEFAULT: Final = frozenset(
+    {
+        Category.DENIAL,
+        Category.KILL_HOST,
+        Category.FLOOD,
+        Category.DESTRUCTIVE_ATTACK,
+        Category.SCANNER,
+    }
+)
+
+#: Server preferences that describe the server and are never stored (spec §3.3).
+_SERVER_FACTS: Final = frozenset({"ntp_save_sessions", "ntp_detached_sessions"})
+
+
+def plugin_enabled(rc: RcFile, plugin: PluginRecord) -> bool:
+    """Whether the plugin runs: its entry in the rc file, else its category's default.
+
+    Scanners are looked up in SCANNER_SET and the others in PLUGIN_SET, by id (spec §3.2).
+    """
+    section = SCANNER_SET if plugin.category is Category.SCANNER else PLUGIN_SET
+    chosen = rc.section(section).get(plugin.id)
+    if isinstance(chosen, bool):
+        return chosen
+    return plugin.category not in _OFF_BY_DEFAULT
+
+
+def plugin_set(rc: RcFile, plugins: Sequence[PluginRecord]) -> str:
+    """The ``plugin_set`` value: enabled ids, plugins then scanners, each ending in ``;``.
+
+    The order within each group is the server's PLUGIN_LIST order; ``0`` when nothing is
+    enabled, because an empty value would mean "every plugin" (spec §3.10, §10.27).
+    """
+    scanners = [p for p in plugins if p.category is Category.SCANNER]
+    others = [p for p in plugins if p.category is not Category.SCANNER]
+    enabled = dict.fromkeys(p.id for p in (*others, *scanners) if plugin_enabled(rc, p))
+    return "".join(f"{plugin_id};" for plugin_id in enabled) or "0"
+
+
+def preferences_to_send(rc: RcFile, plugins: Sequence[PluginRecord]) -> tuple[tuple[str, str], ...]:
+    """The items of the batch client's PREFERENCES block (spec §3.10, §9.2).
+
+    The five ``ntp_*`` flags, then SERVER_PREFS with booleans as ``yes``/``no`` and
+    ``plugin_set`` computed from the plugin list (in its place if the section has one,
+    else last), then PLUGINS_PREFS with each value cut at its first ``;``: for a radio
+    preference that leaves the chosen option of an ``a;b;c`` list.
+    """
+    computed = plugin_set(rc, plugins)
+    server = [(key, format_value(value)) for key, value in rc.section(SERVER_PREFS).items]
+    if any(key == "plugin_set" for key, _ in server):
+        server = [(key, computed if key == "plugin_set" else value) for key, value in server]
+    else:
+        server.append(("plugin_set", computed))
+    plugin_prefs = [
+        (key, format_value(value).partition(";")[0])
+        for key, value in rc.section(PLUGINS_PREFS).items
+    ]
+    return (*CLIENT_FLAGS, *server, *plugin_prefs)
+
+
+def files_to_upload(rc: RcFile) -> tuple[str, ...]:
+    """The local files ``[file]`` plugin preferences name, in order, without duplicates.
+
+    The client sends each as ATTACHED_FILE after its PREFERENCES block (spec §3.10).
+    """
+    values = (value for key, value in rc.section(PLUGINS_PREFS).items if "[file]:" in key)
+    return tuple(dict.fromkeys(v for v in values if isinstance(v, str) and v))
+
+
+def adopt_server_preferences(rc: RcFile, items: Iterable[tuple[str, str]]) -> RcFile:
+    """The rc file after the batch client read the server's PREFERENCES (spec §9.1).
+
+    Every server preference the rc file does not have is added at the end of SERVER_PREFS,
+    and every plugin preference (``Plugin[type]:name``) at the end of PLUGINS_PREFS with its
+    value cut at the first ``;`` (a ``[file]`` one empty). Values the file already has win.
+    ``ntp_save_sessions``, ``ntp_detached_sessions`` and ``server_info_*`` describe the
+    server and are skipped, as are entries no rc line can hold (a name containing ``=``, a
+    value starting with a blank): the server keeps its own value for those.
+    """
+    server = list(rc.section(SERVER_PREFS).items)
+    plugin_prefs = list(rc.section(PLUGINS_PREFS).items)
+    for name, text in items:
+        if name in _SERVER_FACTS or name.startswith("server_info_"):
+            continue
+        is_plugin = _is_plugin_preference(name)
+        target = plugin_prefs if is_plugin else server
+        value = parse_value(_adopted_plugin_value(name, text) if is_plugin else text)
+        if any(key == name for key, _ in target) or not is_storable(name, value):
+            continue
+        target.append((name, value))
+    rc = rc.with_section(RcSection(name=SERVER_PREFS, items=tuple(server)))
+    return rc.with_section(RcSection(name=PLUGINS_PREFS, items=tuple(plugin_prefs)))
+
+
+def _adopted_plugin_value(name: str, default: str) -> str:
+    """The server's default cut at its first ``;``; empty for a file to upload.
+
+    A ``[file]`` value is a local path the client uploads (spec §3.10); taking it from the
+    server would let the server pick a file to be sent to it, so it starts empty, as the
+    reference GUI client does.
+    """
+    if "[file]:" in name:
+        return ""
+    return default.partition(";")[0]
+
+
+def _is_plugin_preference(name: str) -> bool:
+    """``Plugin name[type]:preference``: a ``[``, then a ``]``, then a ``:`` (spec §3.3)."""
+    opening = name.find("[")
+    closing = name.find("]", opening + 1) if opening >= 0 else -1
+    return closing >= 0 and name.find(":", closing + 1) >= 0
