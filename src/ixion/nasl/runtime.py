@@ -1,0 +1,255 @@
+"""The state of one run of a script, and the services its code and built-ins use.
+
+A :class:`Runtime` lives for one run (each fork is a run, :mod:`~ixion.nasl.forking`): the
+contexts, the step count, the current file and position. It is also the hub the
+evaluator, the statement executor and the built-ins share, which keeps those modules free
+of each other: they call ``rt.evaluate()``, ``rt.execute()``, ``rt.warn()`` and so on.
+
+Everything with an effect outside the run (display output, KB writes, reports, warnings)
+goes through a method here that drops it while the run replays an earlier one, and every
+read a replay must repeat exactly (KB, clock, random numbers) goes through :meth:`observe`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from .connections import Connections
+from .context import Context
+from .diagnostics import Diagnostic, Severity
+from .errors import NaslRuntimeError
+from .values import NaslArray, Value
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+    from pathlib import Path
+    from random import Random
+
+    from . import ast
+    from .builtins import Builtin
+    from .clock import Clock
+    from .diagnostics import DiagnosticSink
+    from .forking import Replay
+    from .host import Host, Report
+    from .includes import Includes
+    from .kb import KbValue, KnowledgeBase
+    from .limits import Limits
+
+__all__ = ["Runtime", "Services"]
+
+T = TypeVar("T")
+#: How many steps pass between two looks at the clock: cheap enough, and a second of
+#: Python runs some hundred thousand steps, so the deadline is still met to the second.
+_CLOCK_EVERY = 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    """What every run of a script shares: configuration and the outside world."""
+
+    limits: Limits
+    builtins: Mapping[str, Builtin]
+    kb: KnowledgeBase
+    host: Host | None
+    clock: Clock
+    random: Random
+    includes: Includes
+    #: The directory of the script being run: the last place ``include`` looks.
+    script_directory: Path | None
+    output: Callable[[bytes], None]
+    diagnostics: DiagnosticSink
+    #: Tree-walking tables: node type -> handler(runtime, node).
+    expressions: Mapping[type, Callable[[Runtime, Any], Value]]
+    statements: Mapping[type, Callable[[Runtime, Any], None]]
+    #: Source text by file name, for the line shown under an error.
+    sources: dict[str, bytes] = field(default_factory=dict)
+    #: A trusted run may use the file and command built-ins (``unsafe``); uploaded
+    #: plugins never are (nasl.md §3, "Unsafe").
+    trusted: bool = False
+    #: The OID of the script running, when the run knows it (``get_script_oid()``).
+    script_oid: bytes | None = None
+    #: Scan preferences by name (``get_preference()``, ``safe_checks()``).
+    preferences: Mapping[str, bytes] = field(default_factory=dict)
+
+
+class Runtime:
+    """One run: contexts, budget, position; see the module docstring."""
+
+    __slots__ = (
+        "_checkpoint",
+        "_expressions",
+        "_statements",
+        "connections",
+        "ctx",
+        "deadline",
+        "depth",
+        "file",
+        "here",
+        "replay",
+        "root",
+        "services",
+        "steps",
+    )
+
+    def __init__(self, services: Services, replay: Replay, filename: str, deadline: float | None):
+        self.services = services
+        self.replay = replay
+        self.root = Context()
+        self.ctx = self.root
+        #: The file whose code runs now, and the last statement or call reached in it:
+        #: where a message without a position of its own points.
+        self.file = filename
+        self.here: ast.Pos | None = None
+        self.steps = 0
+        self.depth = 0
+        self.deadline = deadline
+        #: The sockets this run opened; the interpreter closes them when the run ends.
+        self.connections = Connections()
+        # Hot-path copies: every node goes through one of these tables, every step
+        # through the comparison with the next step that needs a closer look.
+        self._expressions = services.expressions
+        self._statements = services.statements
+        self._checkpoint = min(_CLOCK_EVERY, services.limits.max_steps + 1)
+
+    # --- walking the tree ---------------------------------------------------------------
+
+    def evaluate(self, node: ast.Expr) -> Value:
+        return self._expressions[type(node)](self, node)
+
+    def execute(self, node: ast.Statement) -> None:
+        self.here = node.pos
+        self.steps += 1
+        if self.steps >= self._checkpoint:
+            self._check_budget(node.pos)
+        self._statements[type(node)](self, node)
+
+    def tick(self, pos: ast.Pos) -> None:
+        """Count a step (a call); end the script when the budget or the deadline is spent."""
+        self.here = pos
+        self.steps += 1
+        if self.steps >= self._checkpoint:
+            self._check_budget(pos)
+
+    def _check_budget(self, pos: ast.Pos) -> None:
+        limit = self.services.limits.max_steps
+        if self.steps > limit:
+            raise self.error(f"step budget exhausted (max_steps={limit})", pos)
+        self.check_deadline(pos)
+        self._checkpoint = min(self.steps + _CLOCK_EVERY, limit + 1)
+
+    def check_deadline(self, pos: ast.Pos | None = None) -> None:
+        if self.deadline is not None and self.services.clock.monotonic() > self.deadline:
+            raise self._deadline_passed(pos)
+
+    def _deadline_passed(self, pos: ast.Pos | None = None) -> NaslRuntimeError:
+        return self.error(f"deadline passed (timeout={self.services.limits.timeout}s)", pos)
+
+    # --- limits and errors -------------------------------------------------------------
+
+    def check_string(self, data: bytes, pos: ast.Pos | None = None) -> bytes:
+        limit = self.services.limits.max_string
+        if len(data) > limit:
+            raise self.error(f"string of {len(data)} bytes is too long (max_string={limit})", pos)
+        return data
+
+    def check_array(self, size: int, pos: ast.Pos | None = None) -> None:
+        limit = self.services.limits.max_array
+        if size > limit:
+            raise self.error(f"array of {size} elements is too large (max_array={limit})", pos)
+
+    def check_value(self, value: Value, pos: ast.Pos | None = None) -> Value:
+        """Apply the size limits to what a built-in returned."""
+        if isinstance(value, bytes):
+            self.check_string(value, pos)
+        elif isinstance(value, NaslArray):
+            self.check_array(len(value), pos)
+        return value
+
+    def error(self, message: str, pos: ast.Pos | None = None) -> NaslRuntimeError:
+        """An error ending the script, at ``pos`` (default: :attr:`here`), to raise."""
+        line, column = self._where(pos)
+        return NaslRuntimeError(
+            message,
+            filename=self.file,
+            line=line,
+            column=column,
+            source_line=self._source_line(line),
+        )
+
+    def warn(self, message: str, pos: ast.Pos | None = None) -> None:
+        self._diagnose("warning", message, pos)
+
+    def report_error(self, message: str, pos: ast.Pos | None = None) -> None:
+        """A fault C reports but survives (e.g. a function defined twice)."""
+        self._diagnose("error", message, pos)
+
+    def _diagnose(self, severity: Severity, message: str, pos: ast.Pos | None) -> None:
+        if self.replay.replaying:
+            return
+        line, column = self._where(pos)
+        self.services.diagnostics(Diagnostic(severity, message, self.file, line, column))
+
+    def _where(self, pos: ast.Pos | None) -> tuple[int, int]:
+        pos = pos if pos is not None else self.here
+        return (pos.line, pos.column) if pos is not None else (0, 0)
+
+    def _source_line(self, line: int) -> str:
+        source = self.services.sources.get(self.file)
+        if source is None or line <= 0:
+            return ""
+        lines = source.split(b"\n")
+        text = lines[line - 1] if line <= len(lines) else b""
+        return text.rstrip(b"\r").decode("utf-8", "replace")
+
+    # --- the world outside the run -----------------------------------------------------
+
+    def display(self, data: bytes) -> None:
+        if not self.replay.replaying:
+            self.services.output(data)
+
+    def observe(self, read: Callable[[], T]) -> T:
+        """Read something a replay must see again unchanged (KB, clock, randomness)."""
+        return self.replay.record(read)
+
+    def fork(self, count: int) -> int:
+        """At a fork point with ``count`` values: the index this run continues with."""
+        line, column = self._where(None)
+        return self.replay.choose(count, (self.file, line, column))
+
+    def kb_values(self, name: str) -> tuple[KbValue, ...]:
+        kb = self.services.kb
+        return self.observe(lambda: tuple(kb.get_values(name)))
+
+    def kb_matching(self, pattern: str) -> tuple[tuple[str, KbValue], ...]:
+        kb = self.services.kb
+        return self.observe(lambda: tuple(kb.matching(pattern)))
+
+    def kb_write(self, name: str, value: KbValue, *, replace: bool) -> None:
+        if self.replay.replaying:
+            return
+        kb = self.services.kb
+        (kb.replace if replace else kb.add)(name, value)
+
+    def report(self, report: Report) -> None:
+        """Hand a finding to the host: the one way report built-ins reach it.
+
+        Dropped while replaying (the earlier run reported it) and when there is no host
+        (a description-only run).
+        """
+        host = self.services.host
+        if host is not None and not self.replay.replaying:
+            host.report(report)
+
+    def sleep(self, seconds: float) -> None:
+        """Sleep, but not past the deadline, and not again while replaying."""
+        if self.replay.replaying or seconds <= 0:
+            return
+        clock = self.services.clock
+        if self.deadline is not None and clock.monotonic() + seconds > self.deadline:
+            clock.sleep(max(0.0, self.deadline - clock.monotonic()))
+            raise self._deadline_passed()
+        clock.sleep(seconds)
+
+    def function_exists(self, name: str) -> bool:
+        return self.ctx.find_function(name) is not None or name in self.services.builtins
