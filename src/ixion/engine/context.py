@@ -9,7 +9,6 @@ dependency reports nothing (spec §3.5).
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import logging
 import ssl
 from dataclasses import dataclass
@@ -17,6 +16,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
 from .events import Finding, PortFound, Progress, Severity
+from .probing_tls import probing_context
+from .probing_tls import server_name as _server_name
 from .schedule import port_is_open
 
 if TYPE_CHECKING:
@@ -48,25 +49,6 @@ def report_text(info: PluginInfo, data: str | None) -> str:
     if info.xrefs:
         text += f"Other references : {', '.join(info.xrefs)}\n"
     return text
-
-
-def _unverified_tls() -> ssl.SSLContext:
-    """TLS for looking at services, not trusting them: any certificate, any old version."""
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    context.check_hostname = False
-    context.verify_mode = ssl.CERT_NONE
-    context.minimum_version = ssl.TLSVersion.MINIMUM_SUPPORTED
-    context.set_ciphers("ALL:@SECLEVEL=0")
-    return context
-
-
-def _sni(name: str) -> str:
-    """The server name to announce: ``""`` (none) for an IP address, as RFC 6066 requires."""
-    try:
-        ipaddress.ip_address(name)
-    except ValueError:
-        return name
-    return ""
 
 
 @dataclass(slots=True)
@@ -231,8 +213,8 @@ class PluginContext:
             reader, writer = await asyncio.open_connection(
                 self.address,
                 port,
-                ssl=_unverified_tls() if tls else None,
-                server_hostname=_sni(server_name or self.host) if tls else None,
+                ssl=probing_context() if tls else None,
+                server_hostname=_server_name(server_name or self.host) if tls else None,
                 limit=MAX_LINE,
             )
         sock = writer.get_extra_info("socket")

@@ -23,6 +23,8 @@ import struct
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
+from ixion.engine.probing_tls import probing_context, server_name
+
 from .host import ConnectionRefused
 
 if TYPE_CHECKING:
@@ -129,7 +131,8 @@ class TargetHost:
             if sock.getsockname() == sock.getpeername():
                 raise ConnectionRefused(f"port {port}: connected to itself")
             if transport != "clear":
-                sock = self._tls(transport).wrap_socket(sock, server_hostname=self._sni())
+                context = probing_context(_TLS_VERSIONS.get(transport))
+                sock = context.wrap_socket(sock, server_hostname=self._sni())
         except (OSError, ValueError) as err:
             sock.close()
             raise ConnectionRefused(str(err)) from None
@@ -148,17 +151,9 @@ class TargetHost:
         self._on_report(report)
 
     def _sni(self) -> str | None:
-        return self._names[0] if self._names else None
-
-    @staticmethod
-    def _tls(transport: Transport) -> ssl.SSLContext:
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
-        version = _TLS_VERSIONS.get(transport)
-        if version is not None:
-            context.minimum_version = context.maximum_version = version
-        return context
+        if not self._names:
+            return None
+        return server_name(self._names[0]) or None
 
 
 def resolve_target(
