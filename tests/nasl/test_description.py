@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -10,9 +11,15 @@ from ixion.engine.plugin import Category, PluginPreference, PreferenceType
 from ixion.nasl.builtins import standard_library
 from ixion.nasl.description import Describer, DescriptionError, describe
 from ixion.nasl.interpreter import Interpreter
-from ixion.nasl.metadata import NaslMetadata, NaslPreference, from_bytes, to_bytes
+from ixion.nasl.metadata import (
+    NaslMetadata,
+    NaslPreference,
+    from_bytes,
+    share_equal,
+    to_bytes,
+)
 from ixion.nasl.parser import parse
-from ixion.nasl.plugin_info import plugin_id, to_plugin_info
+from ixion.nasl.plugin_info import plugin_id, plugin_infos, to_plugin_info
 from ixion.nasl.prefix import NoDescriptionBlock, parse_description
 
 CLASSIC = b"""#
@@ -205,9 +212,9 @@ def test_prefix_stops_after_the_block() -> None:
     [
         (
             b"if (description) { script_name('x'); exit(0); }",
-            r"^bad\.nasl: no script_oid\(\) or script_id\(\)$",
+            r"^bad\.nasl:1:1: no script_oid\(\) or script_id\(\)$",
         ),
-        (b"if (description) { script_id(1); exit(0); }", r"^bad\.nasl: no script_name\(\)$"),
+        (b"x=1;\n if (description) { script_id(1); }", r"^bad\.nasl:2:2: no script_name\(\)$"),
         (b"x = 1;", r"no top-level 'if \(description\)'"),
         (b"if (description) { script_id(1) exit(0); }", r"bad\.nasl:1:\d+: expected ';'"),
         (b'if (description) { include("nowhere.inc"); }', r"bad\.nasl:1:20: cannot include"),
@@ -258,3 +265,48 @@ def test_plugin_info_rejects() -> None:
         to_plugin_info(NaslMetadata(id=1, name="n", category=11), "a.nasl")
     with pytest.raises(ValueError, match="not positive"):
         to_plugin_info(NaslMetadata(id=-1, name="n"), "a.nasl")
+
+
+def test_record_bytes_do_not_depend_on_shared_objects() -> None:
+    """The engine hashes records for PLUGINS_MD5: equal metadata, equal bytes, whether
+    equal strings are one object (as after a catalog load) or not."""
+    text = "".join(["long ", "text"])
+    one = NaslMetadata(id=1, name=text, summary=text, tags=(("summary", text),))
+    two = NaslMetadata(
+        id=1,
+        name="".join(["long ", "text"]),
+        summary="".join(["long ", "text"]),
+        tags=((sys.intern("summary"), "".join(["long ", "text"])),),
+    )
+    assert to_bytes(one) == to_bytes(two)
+    assert to_bytes(from_bytes(to_bytes(one))) == to_bytes(one)
+
+
+def test_plugin_infos_of_a_catalog() -> None:
+    good = Describer().describe_source(CLASSIC, "services.nasl")
+    infos, errors = plugin_infos({"sub/services.nasl": good, "x.nasl": NaslMetadata(name="n")})
+    assert infos == {"sub/services.nasl": to_plugin_info(good, "services.nasl")}
+    assert errors == {"x.nasl": "x.nasl: no script_oid() or script_id()"}
+
+
+def test_plugin_info_tags_last_value_wins() -> None:
+    meta = NaslMetadata(
+        id=5,
+        name="n",
+        tags=(("summary", "old"), ("summary", " new "), ("cvss_base", "4.3"), ("x", "y")),
+        require_keys=("a", "b", "a"),
+    )
+    info = to_plugin_info(meta, "n.nasl")
+    assert (info.summary, info.description) == ("new", "new\n\nCVSS Base Score: 4.3")
+    assert info.require_keys == ("a", "b")
+    assert (info.family, info.version, info.category) == ("General", "?", Category.GATHER_INFO)
+
+
+def test_share_equal_makes_equal_values_one_object() -> None:
+    first = ("".join(["a", "b"]), (("t", "".join(["v", "w"])),), 3, None)
+    second = ("".join(["a", "b"]), (("t", "".join(["v", "w"])),), 3, None)
+    odd: tuple[object, ...] = ("ab", [1], ("x", {}))  # not a record's kind of value: left as it is
+    one, two, three = share_equal([first, second, odd])
+    assert one == first
+    assert one is two
+    assert three == odd

@@ -152,6 +152,12 @@ class PluginContext:
         self.settings = job.settings
         self.log = logging.getLogger(f"ixion.plugin.{info.filename}")
 
+    def on_behalf_of(self, info: PluginInfo) -> PluginContext:
+        """A context for another plugin that this one runs as a step of its own work (a NASL
+        script's ``plugin_run_find_service()``): same host and KB, and silent, since the
+        findings are the other plugin's to report when it runs in its own right."""
+        return PluginContext(info=info, job=self.job, kb=self.kb, emit=self._emit, silent=True)
+
     # --- preferences -------------------------------------------------------------------------
 
     def preference(self, name: str) -> str | None:

@@ -21,6 +21,7 @@ from .context import PluginContext
 from .events import HostFinished, HostStarted, PluginEnded, PluginStarted, Progress
 from .job import effective_timeout
 from .kb import KnowledgeBase
+from .plugin import PluginError
 from .schedule import Phase, plan, why_not_launch
 
 if TYPE_CHECKING:
@@ -165,6 +166,8 @@ class HostScan:
                 await plugin.run(ctx)
         except (TimeoutError, PluginTimeout):
             outcome = f"timeout after {seconds:g} s"
+        except PluginError as exc:
+            outcome = f"error: {exc}"
         except Exception as exc:  # a broken plugin ends alone
             where = traceback.extract_tb(exc.__traceback__)[-1]
             outcome = f"error: {exc!r} at {where.filename}:{where.lineno}"

@@ -58,6 +58,9 @@ class HostJob:
     preferences: Mapping[str, str] = field(default_factory=dict)
     #: Files the client attached: the name it gave -> where ixiond stored it.
     files: Mapping[str, str] = field(default_factory=dict)
+    #: Where the includes of NASL scripts outside ``plugins_folder`` (a user's uploads) are
+    #: looked for after the script's own directory: the daemon's ``plugins_folder``.
+    include_dirs: tuple[str, ...] = ()
 
 
 def effective_timeout(info: PluginInfo, job: HostJob) -> float:

@@ -16,12 +16,28 @@ from typing import TYPE_CHECKING, Final, TypeAlias
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-__all__ = ["MAX_KB_VALUE", "KbValue", "KnowledgeBase"]
+__all__ = ["FIND_SERVICE_DONE", "MAX_KB_VALUE", "KbValue", "KnowledgeBase", "kb_bytes", "kb_text"]
 
 KbValue: TypeAlias = int | str
 
 #: Longest string value kept; a banner from a hostile service is cut to this.
 MAX_KB_VALUE: Final = 64 * 1024
+#: Set by ixion's service detection once it has looked at every open port of the host.
+FIND_SERVICE_DONE: Final = "ixion/find_service/done"
+
+
+def kb_text(data: bytes) -> str:
+    """Bytes received, as a KB string that gives them back unchanged (:func:`kb_bytes`).
+
+    UTF-8 where valid, each other byte a lone surrogate: the convention the NTP layer uses
+    on the wire, so a banner a NASL script stored reaches the client byte for byte.
+    """
+    return data.decode("utf-8", "surrogateescape")
+
+
+def kb_bytes(value: str) -> bytes:
+    """The bytes a KB string stands for (the inverse of :func:`kb_text`)."""
+    return value.encode("utf-8", "surrogateescape")
 
 
 def _checked(name: str, value: KbValue) -> KbValue:
@@ -64,9 +80,11 @@ class KnowledgeBase:
 
     def matching(self, pattern: str) -> Iterator[tuple[str, KbValue]]:
         """Every ``(name, value)`` whose name matches the glob ``pattern`` (``get_kb_list``)."""
-        for name, values in self._items.items():
+        # A snapshot: NASL scripts add items from their own threads meanwhile, and copying
+        # a dict's items is one step under the GIL.
+        for name, values in list(self._items.items()):
             if fnmatch.fnmatchcase(name, pattern):
-                for value in values:
+                for value in tuple(values):
                     yield name, value
 
     def __contains__(self, name: object) -> bool:

@@ -1,9 +1,11 @@
-"""Finding and loading Python plugins: the built-in ones and those in ``plugins_folder``.
+"""Finding and loading plugins: the built-in ones and those in ``plugins_folder``.
 
 Python plugins are trusted code (shipped with ixion, or put in the plugins folder by the
 administrator); ixiond never loads Python a client uploaded (``.py`` is not an upload suffix it
-accepts, spec §6.7). A plugin that fails to import or declares bad metadata is skipped with a
-logged reason: one broken file must not keep the daemon from starting.
+accepts, spec §6.7). NASL scripts (``.nasl`` anywhere under the folder, and those users
+upload) are described through :mod:`ixion.engine.nasl_plugins` and always run sandboxed.
+A plugin that fails to import or to describe itself, or declares bad metadata, is skipped
+with a logged reason: one broken file must not keep the daemon from starting.
 """
 
 from __future__ import annotations
@@ -19,13 +21,22 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
+from .nasl_plugins import NASL_SUFFIX, NaslLoadError, load_nasl_plugin, preload_nasl
 from .plugin import Plugin, PluginInfo
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Iterable, Sequence
     from types import ModuleType
 
-__all__ = ["BUILTIN_PACKAGE", "PluginLoadError", "Plugins", "load_plugin", "load_plugins"]
+__all__ = [
+    "BUILTIN_PACKAGE",
+    "PluginLoadError",
+    "Plugins",
+    "load_all",
+    "load_plugin",
+    "load_plugins",
+    "merge_plugins",
+]
 
 log = logging.getLogger(__name__)
 
@@ -53,8 +64,14 @@ def _from_module(module: ModuleType, origin: str, path: Path) -> Plugin:
     return Plugin(info=info, run=run, origin=origin, md5=_source_md5(path))
 
 
-def load_plugin(origin: str) -> Plugin:
-    """Load a plugin from a module name (built-in) or a ``.py`` path (plugins folder)."""
+def load_plugin(origin: str, include_dirs: Sequence[Path] = ()) -> Plugin:
+    """Load a plugin from a module name (built-in), a ``.py`` path (plugins folder) or a
+    ``.nasl`` path (whose includes are looked for in its directory, then ``include_dirs``)."""
+    if origin.endswith(NASL_SUFFIX):
+        try:
+            return load_nasl_plugin(origin, include_dirs)
+        except NaslLoadError as exc:
+            raise PluginLoadError(str(exc)) from None
     try:
         if "/" not in origin:
             module = importlib.import_module(origin)
@@ -117,24 +134,59 @@ class Plugins:
         return tuple(p.origin for p in self.all)
 
 
-def load_plugins(origins: Iterable[str]) -> Plugins:
+def load_plugins(origins: Iterable[str], include_dirs: Sequence[Path] = ()) -> Plugins:
     """Every plugin that loads; the first of two with the same id or file name wins."""
     plugins: list[Plugin] = []
     errors: list[str] = []
-    ids: set[int] = set()
-    names: set[str] = set()
     for origin in origins:
         try:
-            plugin = load_plugin(origin)
+            plugins.append(load_plugin(origin, include_dirs))
         except PluginLoadError as exc:
             errors.append(str(exc))
-            continue
+    return _distinct(plugins, errors)
+
+
+def _distinct(
+    plugins: Iterable[Plugin], errors: list[str], taken: Plugins | None = None
+) -> Plugins:
+    """The plugins whose id and file name no earlier one (nor one of ``taken``) has."""
+    ids = {p.info.id for p in taken.all} if taken is not None else set()
+    names = {p.info.filename for p in taken.all} if taken is not None else set()
+    kept: list[Plugin] = []
+    for plugin in plugins:
         if plugin.info.id in ids or plugin.info.filename in names:
-            errors.append(f"{origin}: id {plugin.info.id} or {plugin.info.filename} is taken")
+            errors.append(
+                f"{plugin.origin}: id {plugin.info.id} or {plugin.info.filename} is taken"
+            )
             continue
         ids.add(plugin.info.id)
         names.add(plugin.info.filename)
-        plugins.append(plugin)
+        kept.append(plugin)
     for error in errors:
         log.warning("plugin skipped: %s", error)
-    return Plugins(tuple(plugins), tuple(errors))
+    return Plugins(tuple(kept), tuple(errors))
+
+
+def load_all(folder: Path, nasl_cache: Path | None) -> Plugins:
+    """The built-in plugins, then the folder's Python plugins, then its NASL scripts.
+
+    ``nasl_cache`` is where script descriptions are cached; None: NASL scripts are not
+    loaded (a daemon without a state directory, or tests that want Python plugins only).
+    """
+    nasl = preload_nasl(folder, nasl_cache) if nasl_cache is not None else None
+    origins = [*builtin_origins(), *folder_origins(folder), *(nasl.origins if nasl else ())]
+    plugins = load_plugins(origins)
+    if nasl is None or not nasl.errors:
+        return plugins
+    for error in nasl.errors:
+        log.warning("NASL script skipped: %s", error)
+    return Plugins(plugins.all, (*plugins.errors, *nasl.errors))
+
+
+def merge_plugins(base: Plugins, extra: Plugins) -> Plugins:
+    """``base`` and those of ``extra`` whose id and file name ``base`` does not use (a user's
+    uploaded scripts may not shadow the daemon's plugins)."""
+    if not extra.all:
+        return base
+    added = _distinct(extra.all, [], taken=base)
+    return Plugins((*base.all, *added.all), (*base.errors, *extra.errors, *added.errors))

@@ -30,6 +30,7 @@ __all__ = [
     "UNSAFE_CATEGORIES",
     "Category",
     "Plugin",
+    "PluginError",
     "PluginInfo",
     "PluginPreference",
     "PreferenceType",
@@ -149,6 +150,11 @@ class PluginInfo:
     def preference_key(self, preference: PluginPreference) -> str:
         """The name clients use for a preference (spec §3.3): ``name[type]:label``."""
         return f"{self.name}[{preference.type}]:{preference.name}"
+
+
+class PluginError(Exception):
+    """A plugin failed in a way its own words describe best (a NASL script's error, with
+    file, line and column): the outcome recorded is the message, not a Python traceback."""
 
 
 class Run(Protocol):

@@ -39,6 +39,7 @@ from .zygote import HEADER
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
+    from pathlib import Path
 
     from .events import Event
     from .job import HostJob
@@ -59,7 +60,9 @@ class ForkServer:
     """The daemon's handle on :mod:`ixion.engine.zygote`; started on first use, restarted
     if it dies. Use on one event loop."""
 
-    def __init__(self) -> None:
+    def __init__(self, preload: tuple[Path, Path] | None = None) -> None:
+        #: The plugins folder and NASL cache the server loads before forking (see zygote).
+        self._preload = preload
         self._process: asyncio.subprocess.Process | None = None
         self._control: socket.socket | None = None
         self._reader: asyncio.Task[None] | None = None
@@ -82,6 +85,7 @@ class ForkServer:
                 "-m",
                 "ixion.engine.zygote",
                 str(theirs.fileno()),
+                *(str(path) for path in self._preload or ()),
                 pass_fds=(theirs.fileno(),),
                 stdin=asyncio.subprocess.DEVNULL,
             )

@@ -15,6 +15,7 @@ import logging
 import os
 import signal
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
 from .events import to_json
@@ -44,7 +45,7 @@ def run_worker(job: HostJob, events_fd: int) -> None:
     """Scan ``job.host`` to the end, writing one JSON event per line to ``events_fd``."""
     logging.getLogger().addHandler(logging.NullHandler())
     os.set_blocking(events_fd, True)  # back-pressure: a slow client slows its workers
-    plugins = load_plugins(job.origins).all
+    plugins = load_plugins(job.origins, [Path(d) for d in job.include_dirs]).all
 
     def emit(event: Event) -> None:
         _write_all(events_fd, to_json(event))

@@ -1,9 +1,12 @@
 """The fork server: a small process that imports the engine once, then forks a worker per host.
 
-Run by the daemon as ``python -m ixion.engine.zygote FD``, where FD is its end of a Unix socket
-pair. Why not ``multiprocessing``: its fork server re-imports the parent's ``__main__`` in
-every child (the whole of pytest, or the daemon's command line), which is exactly the per-host
-cost this exists to avoid, and it offers no way out of that.
+Run by the daemon as ``python -m ixion.engine.zygote FD [FOLDER CACHE]``, where FD is its end
+of a Unix socket pair, FOLDER the daemon's ``plugins_folder`` and CACHE its NASL description
+cache: the server loads those plugins, NASL scripts included, before it forks anything.
+
+Why not ``multiprocessing``: its fork server re-imports the parent's ``__main__`` in every
+child (the whole of pytest, or the daemon's command line), which is exactly the per-host cost
+this exists to avoid, and it offers no way out of that.
 
 The conversation on the control socket (the daemon is the only peer, and trusted):
 
@@ -26,9 +29,10 @@ import signal
 import socket
 import struct
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
-from .loader import builtin_origins, load_plugins
+from .loader import builtin_origins, load_all, load_plugins
 from .worker_main import run_worker
 
 if TYPE_CHECKING:
@@ -137,8 +141,11 @@ def main() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     control = socket.socket(fileno=int(sys.argv[1]))
     control.setblocking(True)
-    # Import everything a worker needs once, here, so that forks share it.
-    load_plugins(builtin_origins())
+    # Import and describe everything a worker needs once, here, so that forks share it.
+    if len(sys.argv) == 4:
+        load_all(Path(sys.argv[2]), Path(sys.argv[3]))
+    else:
+        load_plugins(builtin_origins())
     gc.collect()
     # Frozen objects are never visited by the collector, here or in the workers (which do
     # not unfreeze): a full collection in a worker would otherwise copy every shared page.

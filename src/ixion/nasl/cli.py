@@ -8,23 +8,32 @@ the ``-T`` trace go to standard error with ``file:line``. The scripts share one 
 later script sees what an earlier one set, as plugins of one scan do.
 
 ``--parse-only DIR`` parses every ``.nasl`` and ``.inc`` file under DIR and prints each
-syntax error with its place, then a count; the exit status is 1 if any file failed. The
-description mode (``-D``) belongs to :mod:`ixion.nasl.description` and is not here yet.
+syntax error with its place, then a count; the exit status is 1 if any file failed.
+
+``-D`` (``--describe``) runs only each script's description part
+(:mod:`ixion.nasl.description`, as the daemon does to list plugins) and prints what it
+recorded, one block per script, every field shown (``-`` when the script set nothing) so
+that an author sees what is missing as well as what is there; plus the NTP id ixion gives
+the script. A script that cannot be described, or whose metadata the engine would refuse,
+gets its reason on standard error (``file:line:col: message``), and the exit status is 1.
 """
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING, BinaryIO, Final
 
 import click
 
+from .description import Describer, DescriptionError
 from .errors import NaslError, NaslSyntaxError
 from .includes import Includes
 from .interpreter import Interpreter
 from .kb import KbValue, MemoryKB
 from .parser import parse
+from .plugin_info import plugin_id, to_plugin_info
+from .predefined import CONSTANTS
 from .sockets import resolve_target
 
 if TYPE_CHECKING:
@@ -33,8 +42,9 @@ if TYPE_CHECKING:
     from . import ast
     from .diagnostics import Diagnostic
     from .host import Report
+    from .metadata import NaslMetadata
 
-__all__ = ["cli", "kb_item", "main"]
+__all__ = ["cli", "describe_block", "kb_item", "main"]
 
 _TAGS = {
     "hole": "HOLE",
@@ -71,6 +81,9 @@ def kb_item(text: str) -> tuple[str, KbValue]:
 @click.option("-T", "trace", is_flag=True, help="Trace each statement to standard error.")
 @click.option("-X", "--trusted", is_flag=True, help="Allow file and command built-ins.")
 @click.option(
+    "-D", "--describe", is_flag=True, help="Only run the description part; print the metadata."
+)
+@click.option(
     "--parse-only",
     type=click.Path(exists=True, file_okay=False, path_type=Path),
     help="Only parse every .nasl/.inc file under this directory.",
@@ -82,6 +95,7 @@ def cli(
     include_dirs: tuple[Path, ...],
     trace: bool,
     trusted: bool,
+    describe: bool,
     parse_only: Path | None,
     scripts: tuple[Path, ...],
 ) -> None:
@@ -90,6 +104,8 @@ def cli(
         sys.exit(_check_parse(parse_only))
     if not scripts:
         raise click.UsageError("no script to run")
+    if describe:
+        sys.exit(_describe_all(scripts, include_dirs))
     kb = MemoryKB(kb_item(item) for item in items)
     out = sys.stdout.buffer
     try:
@@ -134,6 +150,96 @@ def _check_parse(directory: Path) -> int:
             click.echo(str(err))
     click.echo(f"{len(files)} files parsed, {errors} with errors")
     return 1 if errors else 0
+
+
+def _describe_all(scripts: Sequence[Path], include_dirs: Sequence[Path]) -> int:
+    """``-D``: a block per script on stdout, failures on stderr; 1 if any failed."""
+    describer = Describer(include_dirs)
+    failed = shown = 0
+    for script in scripts:
+        try:
+            meta = describer.describe(script)
+        except DescriptionError as err:
+            click.echo(str(err), err=True)
+            failed += 1
+            continue
+        if shown:
+            click.echo()
+        shown += 1
+        click.echo(describe_block(str(script), meta))
+        try:
+            to_plugin_info(meta, script.name)
+        except ValueError as err:
+            click.echo(f"{script}: not usable as a plugin: {err}", err=True)
+            failed += 1
+    return 1 if failed else 0
+
+
+#: ``ACT_*`` names by number, from the constants scripts use.
+_CATEGORY_NAMES: Final = {
+    number: name
+    for name, number in CONSTANTS.items()
+    if name.startswith("ACT_") and isinstance(number, int)
+}
+#: Width of the labels in a ``-D`` block.
+_LABEL: Final = 22
+
+
+def describe_block(filename: str, meta: NaslMetadata) -> str:
+    """What ``-D`` prints for one script: its name, then a field a line, texts indented.
+
+    Lists are comma-separated; preferences are one a line, ``name (type), default "..."``;
+    tags one a line, in the script's order, a repeated tag as often as it was given.
+    """
+    lines = [f"{filename}:"]
+    pad = " " * (2 + _LABEL)
+
+    def field(label: str, value: str | tuple[object, ...]) -> None:
+        text = value if isinstance(value, str) else ", ".join(map(str, value))
+        body = (text.strip("\n") or "-").replace("\n", "\n" + pad)
+        lines.append(f"  {label + ':':<{_LABEL - 1}} {body}" if label else pad + body)
+
+    field("OID", meta.oid)
+    field("script_id", "" if meta.id is None else str(meta.id))
+    try:
+        field("NTP id", str(plugin_id(meta)))
+    except ValueError as err:
+        field("NTP id", f"none ({err})")
+    field("name", meta.name)
+    field("family", meta.family)
+    field("category", _category(meta.category))
+    field("version", meta.version)
+    field("copyright", meta.copyright)
+    field("timeout", "default (plugins_timeout)" if meta.timeout is None else f"{meta.timeout} s")
+    field("summary", meta.summary)
+    field("description", meta.description)
+    field("CVE", meta.cve)
+    field("BID", meta.bid)
+    field("xrefs", meta.xrefs)
+    field("dependencies", meta.dependencies)
+    field("required keys", meta.require_keys)
+    field("mandatory keys", meta.mandatory_keys)
+    field("excluded keys", meta.exclude_keys)
+    field("required ports", meta.require_ports)
+    field("required UDP ports", meta.require_udp_ports)
+    preferences = [f'{p.name} ({p.type}), default "{p.value}"' for p in meta.preferences]
+    field("preferences", preferences[0] if preferences else "")
+    for text in preferences[1:]:
+        field("", text)
+    if not meta.tags:
+        field("tags", "")
+    else:
+        lines.append("  tags:")
+    for name, value in meta.tags:
+        field(f"  {name}", value)
+    return "\n".join(line.rstrip() for line in "\n".join(lines).split("\n"))
+
+
+def _category(category: int | None) -> str:
+    if category is None:
+        return "none (the engine takes ACT_GATHER_INFO)"
+    name = _CATEGORY_NAMES.get(category)
+    return f"{name} ({category})" if name else f"{category} (unknown)"
 
 
 def _write(out: BinaryIO, data: bytes) -> None:

@@ -7,6 +7,9 @@ Each run (each fork) has its own table, and :meth:`Connections.close_all` closes
 the script left open when the run ends, however it ends: an error, a limit, ``exit()``.
 A per-run cap (:attr:`~ixion.nasl.limits.Limits.max_sockets`) keeps an untrusted script
 from holding the target's connection slots.
+
+The run's SSH sessions (``ssh_connect``) live here too, each tied to a socket handle:
+closing that socket ends its session, as C's close hook does.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from typing import TYPE_CHECKING, Final
 
 if TYPE_CHECKING:
     from .host import Connection
+    from .sshwire import SshSession
 
 __all__ = ["FIRST_HANDLE", "Connections", "Socket"]
 
@@ -37,11 +41,15 @@ class Socket:
 class Connections:
     """Handle -> :class:`Socket` for one run, plus ``start_denial``'s remembered port."""
 
-    __slots__ = ("_next", "_open", "denial_port")
+    __slots__ = ("_next", "_open", "denial_port", "ssh", "ssh_last")
 
     def __init__(self) -> None:
         self._open: dict[int, Socket] = {}
         self._next = FIRST_HANDLE
+        #: SSH session id -> session (:mod:`ixion.nasl.builtins.ssh`).
+        self.ssh: dict[int, SshSession] = {}
+        #: The last SSH session id handed out (C starts after 9000 and never reuses one).
+        self.ssh_last = 9000
         #: The port ``start_denial()`` found open; ``end_denial()`` checks it again.
         self.denial_port: int | None = None
 
@@ -62,6 +70,10 @@ class Connections:
         sock = self._open.pop(handle, None)
         if sock is None:
             return False
+        for session_id, session in list(self.ssh.items()):
+            if session.socket == handle:
+                del self.ssh[session_id]
+                session.end()
         with contextlib.suppress(OSError):
             sock.connection.close()
         return True

@@ -40,7 +40,8 @@ DESCRIPTION_LIMITS: Final = Limits(max_steps=200_000, timeout=10.0, max_runs=16,
 class DescriptionError(Exception):
     """A script that cannot be described: the message says where and why.
 
-    ``str()`` is one line, ``file:line:col: reason`` when the place is known.
+    ``str()`` is one line, ``file:line:col: reason`` when the place is known (it is
+    not for a file that cannot be read or has no ``if (description)`` block).
     """
 
 
@@ -83,10 +84,13 @@ class Describer:
         except NoDescriptionBlock as err:
             raise DescriptionError(str(err)) from None
         meta = collector.freeze()
+        # What is missing belongs in the block: its place is the ``if (description)``.
+        block = program.body[-1].pos
+        where = f"{filename}:{block.line}:{block.column}"
         if not meta.oid and meta.id is None:
-            raise DescriptionError(f"{filename}: no script_oid() or script_id()")
+            raise DescriptionError(f"{where}: no script_oid() or script_id()")
         if not meta.name:
-            raise DescriptionError(f"{filename}: no script_name()")
+            raise DescriptionError(f"{where}: no script_name()")
         return meta
 
 

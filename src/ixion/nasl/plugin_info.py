@@ -22,15 +22,19 @@ mandatory keys count as required keys (both must exist in the KB for the script 
 
 from __future__ import annotations
 
+import functools
+import gc
 import hashlib
 from typing import TYPE_CHECKING, Final
 
 from ixion.engine.plugin import Category, PluginInfo, PluginPreference, PreferenceType
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from .metadata import NaslMetadata
 
-__all__ = ["OID_PREFIX", "plugin_id", "to_plugin_info"]
+__all__ = ["OID_PREFIX", "plugin_id", "plugin_infos", "to_plugin_info"]
 
 OID_PREFIX: Final = "1.3.6.1.4.1.25623.1.0."
 #: ``1.0.<n>`` numbers at or above this are hashed, below ixion's own ids.
@@ -48,6 +52,7 @@ _SECTIONS: Final = (
     ("solution", "Solution"),
 )
 _TYPES: Final = {kind.value: kind for kind in PreferenceType}
+_CATEGORIES: Final = {int(category): category for category in Category}
 
 
 def plugin_id(meta: NaslMetadata) -> int:
@@ -72,13 +77,16 @@ def plugin_id(meta: NaslMetadata) -> int:
 def to_plugin_info(meta: NaslMetadata, filename: str) -> PluginInfo:
     """The engine's view of the script ``filename`` (a base name, as dependencies use).
 
+    A daemon calls this for every script of a feed at start-up, so it avoids work it can:
+    the tags are looked up in one dictionary, the few distinct families and versions are
+    flattened once (:func:`_common_line`), and empty fields are passed on as they are.
+
     Raises:
         ValueError: no usable id, no name, or a category outside ``ACT_INIT..ACT_END``.
     """
-    try:
-        category = Category(3 if meta.category is None else meta.category)
-    except ValueError:
-        raise ValueError(f"{filename}: unknown category {meta.category}") from None
+    category = _CATEGORIES.get(3 if meta.category is None else meta.category)
+    if category is None:
+        raise ValueError(f"{filename}: unknown category {meta.category}")
     name = _line(meta.name)
     if not name:
         raise ValueError(f"{filename}: no script_name()")
@@ -86,47 +94,86 @@ def to_plugin_info(meta: NaslMetadata, filename: str) -> PluginInfo:
         number = plugin_id(meta)
     except ValueError as err:
         raise ValueError(f"{filename}: {err}") from None
-    summary = _line(meta.summary or meta.tag("summary") or "") or name
+    tags = dict(meta.tags)  # the last value of a repeated tag wins, as in NaslMetadata.tag
+    summary = _line(meta.summary or tags.get("summary", "")) or name
+    require_keys = meta.require_keys
+    if meta.mandatory_keys or len(require_keys) > 1:
+        require_keys = tuple(dict.fromkeys((*require_keys, *meta.mandatory_keys)))
     return PluginInfo(
         id=number,
         filename=filename,
         name=name,
-        family=_line(meta.family) or "General",
+        family=_common_line(meta.family) or "General",
         category=category,
         summary=summary,
-        description=meta.description or _description(meta) or summary,
-        version=_line(meta.version) or "?",
+        description=meta.description or _description(tags) or summary,
+        version=_common_line(meta.version) or "?",
         copyright=meta.copyright,
         cve=meta.cve,
         bid=meta.bid,
         xrefs=meta.xrefs,
         dependencies=meta.dependencies,
-        require_keys=tuple(dict.fromkeys((*meta.require_keys, *meta.mandatory_keys))),
+        require_keys=require_keys,
         exclude_keys=meta.exclude_keys,
         require_ports=meta.require_ports,
         require_udp_ports=meta.require_udp_ports,
         timeout=meta.timeout,
-        preferences=_preferences(meta),
+        preferences=_preferences(meta) if meta.preferences else (),
     )
+
+
+def plugin_infos(
+    scripts: Mapping[str, NaslMetadata],
+) -> tuple[dict[str, PluginInfo], dict[str, str]]:
+    """:func:`to_plugin_info` of every script of a catalog, by relative path, and why not.
+
+    The second dictionary maps a path to the :class:`ValueError`'s message. The cycle
+    collector is off meanwhile: 136,000 PluginInfos and their preferences are hundreds of
+    thousands of new container objects, and with it on, collections triggered by them
+    walk the whole catalog again and again (nearly doubling the time), for no cycle.
+    """
+    infos: dict[str, PluginInfo] = {}
+    errors: dict[str, str] = {}
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        for rel, meta in scripts.items():
+            try:
+                infos[rel] = to_plugin_info(meta, rel.rpartition("/")[2])
+            except ValueError as err:
+                errors[rel] = str(err)
+    finally:
+        if collecting:
+            gc.enable()
+    return infos, errors
 
 
 def _line(text: str) -> str:
     """One line: whitespace runs (newlines included) become one space, ``<|>`` goes."""
-    return " ".join(text.replace("<|>", " ").split())
+    if "<|>" in text:
+        text = text.replace("<|>", " ")
+    return " ".join(text.split())
 
 
-def _description(meta: NaslMetadata) -> str:
+@functools.lru_cache(maxsize=4096)
+def _common_line(text: str) -> str:
+    """:func:`_line` for fields a feed repeats (60 families, 1,800 versions in 136,000)."""
+    return _line(text)
+
+
+def _description(tags: dict[str, str]) -> str:
     """Summary, then each known tag under its heading, then the CVSS score if given."""
     parts = []
-    summary = meta.tag("summary")
+    summary = tags.get("summary")
     if summary:
         parts.append(summary.strip())
     for tag, heading in _SECTIONS:
-        text = meta.tag(tag)
+        text = tags.get(tag)
         if text:
             parts.append(f"{heading}:\n{text.strip()}")
-    score, vector = meta.tag("cvss_base"), meta.tag("cvss_base_vector")
+    score = tags.get("cvss_base")
     if score:
+        vector = tags.get("cvss_base_vector")
         parts.append(f"CVSS Base Score: {score}" + (f" ({vector})" if vector else ""))
     return "\n\n".join(parts)
 

@@ -8,17 +8,29 @@ of each other: they call ``rt.evaluate()``, ``rt.execute()``, ``rt.warn()`` and 
 Everything with an effect outside the run (display output, KB writes, reports, warnings)
 goes through a method here that drops it while the run replays an earlier one, and every
 read a replay must repeat exactly (KB, clock, random numbers) goes through :meth:`observe`.
+
+The memory budget (``Limits.max_memory``) compares the process's resident set with the one
+measured when the script started, at three kinds of moments, so that a script cannot run
+far past it: every 1024 steps, with the deadline; as soon as 1 MiB of new strings, KB
+values or built-in results has been made since the last look (:meth:`Runtime.check_string`
+and friends see every string an operator or built-in makes), so string growth overshoots
+by at most 1 MiB plus one value; and every 10 ms from a watcher thread
+(:func:`~ixion.nasl.limits.watch_memory`), for what no check sees (array copies, a
+built-in's own buffers), which calls :meth:`Runtime.memory_alarm` so that the run looks at
+its next step. Watching costs the run nothing: the alarm only lowers the step count at
+which the run looks next, a comparison every step makes anyway.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 from .connections import Connections
 from .context import Context
 from .diagnostics import Diagnostic, Severity
 from .errors import NaslRuntimeError
+from .limits import resident_bytes, watch_memory
 from .values import NaslArray, Value
 
 if TYPE_CHECKING:
@@ -42,6 +54,11 @@ T = TypeVar("T")
 #: How many steps pass between two looks at the clock: cheap enough, and a second of
 #: Python runs some hundred thousand steps, so the deadline is still met to the second.
 _CLOCK_EVERY = 1024
+#: Bytes of new strings (and KB values, built-in results) after which the resident set is
+#: read again: a reading costs about 1.5 µs, making 1 MiB some 100 µs of copying.
+_MEASURE_EVERY: Final = 1024 * 1024
+#: What a built-in's array result is taken to cost per element (pointer and small value).
+_ELEMENT_BYTES: Final = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,14 +88,21 @@ class Services:
     script_oid: bytes | None = None
     #: Scan preferences by name (``get_preference()``, ``safe_checks()``).
     preferences: Mapping[str, bytes] = field(default_factory=dict)
+    #: The resident set when the script started (None: unknown), measured here because
+    #: these services are made once per script: the memory budget covers every fork,
+    #: and the KB values earlier forks wrote.
+    memory_baseline: int | None = field(default_factory=resident_bytes)
 
 
 class Runtime:
     """One run: contexts, budget, position; see the module docstring."""
 
     __slots__ = (
+        "__weakref__",
         "_checkpoint",
         "_expressions",
+        "_fresh",
+        "_memory_ceiling",
         "_statements",
         "connections",
         "ctx",
@@ -111,6 +135,13 @@ class Runtime:
         self._expressions = services.expressions
         self._statements = services.statements
         self._checkpoint = min(_CLOCK_EVERY, services.limits.max_steps + 1)
+        #: Bytes of values made since the resident set was last read.
+        self._fresh = 0
+        budget, baseline = services.limits.max_memory, services.memory_baseline
+        #: The resident set past which the run ends (None: no budget).
+        self._memory_ceiling = None if budget is None or baseline is None else baseline + budget
+        if self._memory_ceiling is not None:
+            watch_memory(self)
 
     # --- walking the tree ---------------------------------------------------------------
 
@@ -136,6 +167,7 @@ class Runtime:
         if self.steps > limit:
             raise self.error(f"step budget exhausted (max_steps={limit})", pos)
         self.check_deadline(pos)
+        self.check_memory(pos)
         self._checkpoint = min(self.steps + _CLOCK_EVERY, limit + 1)
 
     def check_deadline(self, pos: ast.Pos | None = None) -> None:
@@ -147,10 +179,51 @@ class Runtime:
 
     # --- limits and errors -------------------------------------------------------------
 
+    def check_memory(self, pos: ast.Pos | None = None) -> None:
+        """End the script if the process has grown past its memory budget since it began."""
+        self._fresh = 0
+        ceiling = self._memory_ceiling
+        if ceiling is None:
+            return
+        resident = resident_bytes()
+        if resident is not None and resident > ceiling:
+            limits, baseline = self.services.limits, self.services.memory_baseline
+            grown = (resident - (baseline or 0)) >> 20
+            raise self.error(
+                f"memory budget exhausted: the process grew by {grown} MiB while the script "
+                f"ran (max_memory={limits.max_memory})",
+                pos,
+            )
+
+    def memory_alarm(self, resident: int) -> None:
+        """From the watcher thread: past the ceiling, look at the next step (and end there).
+
+        Only the step count of the next look changes, never the run's flow: the run reads
+        the resident set again itself, raises with its own position, or, if memory went
+        down meanwhile, sets its next look as usual.
+        """
+        ceiling = self._memory_ceiling
+        if ceiling is not None and resident > ceiling:
+            self._checkpoint = 0
+
+    def count_new(self, size: int, pos: ast.Pos | None = None) -> None:
+        """Count ``size`` bytes of new values; read the resident set once they add up."""
+        self._fresh += size
+        if self._fresh >= _MEASURE_EVERY:
+            self.check_memory(pos)
+
     def check_string(self, data: bytes, pos: ast.Pos | None = None) -> bytes:
+        """Apply ``max_string`` to a string just made, and count it as new memory.
+
+        Every ``+`` on strings comes here, so :meth:`count_new` is written out inline.
+        """
+        size = len(data)
         limit = self.services.limits.max_string
-        if len(data) > limit:
-            raise self.error(f"string of {len(data)} bytes is too long (max_string={limit})", pos)
+        if size > limit:
+            raise self.error(f"string of {size} bytes is too long (max_string={limit})", pos)
+        self._fresh += size
+        if self._fresh >= _MEASURE_EVERY:
+            self.check_memory(pos)
         return data
 
     def check_array(self, size: int, pos: ast.Pos | None = None) -> None:
@@ -163,7 +236,9 @@ class Runtime:
         if isinstance(value, bytes):
             self.check_string(value, pos)
         elif isinstance(value, NaslArray):
-            self.check_array(len(value), pos)
+            size = len(value)
+            self.check_array(size, pos)
+            self.count_new(size * _ELEMENT_BYTES, pos)
         return value
 
     def error(self, message: str, pos: ast.Pos | None = None) -> NaslRuntimeError:
@@ -230,6 +305,8 @@ class Runtime:
             return
         kb = self.services.kb
         (kb.replace if replace else kb.add)(name, value)
+        if isinstance(value, bytes):  # the KB may keep a copy: it counts as made
+            self.count_new(len(value))
 
     def report(self, report: Report) -> None:
         """Hand a finding to the host: the one way report built-ins reach it.

@@ -17,7 +17,7 @@ an FTP server refuses. Both are harmless.
 KB keys (spec §6.5): ``Services/<name>`` = port (``www`` for HTTP), ``Known/tcp/<port>`` =
 name, ``Transports/TCP/<port>``, ``<name>/banner/<port>`` (``SSH/banner`` for SSH), and the
 raw material other plugins may want, ``FindService/tcp/<port>/spontaneous`` and
-``FindService/tcp/<port>/get_http`` (latin-1, so each character is one byte received).
+``FindService/tcp/<port>/get_http`` (byte for byte: :func:`ixion.engine.kb.kb_text`).
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
+from ixion.engine.kb import FIND_SERVICE_DONE, kb_text
 from ixion.engine.plugin import Category, PluginInfo, PluginPreference, PreferenceType
 
 from ._support import (
@@ -239,9 +240,9 @@ def _record(ctx: PluginContext, port: int, seen: Seen) -> None:
     kb = ctx.kb
     kb.replace(f"Transports/TCP/{port}", seen.encapsulation)
     if seen.banner:
-        kb.replace(f"FindService/tcp/{port}/spontaneous", seen.banner.decode("latin-1"))
+        kb.replace(f"FindService/tcp/{port}/spontaneous", kb_text(seen.banner))
     if seen.http:
-        kb.replace(f"FindService/tcp/{port}/get_http", seen.http.decode("latin-1"))
+        kb.replace(f"FindService/tcp/{port}/get_http", kb_text(seen.http))
     tls = _TLS_NAMES.get(seen.encapsulation, "")
     through = f" through {tls}" if tls else ""
     if seen.service is None:
@@ -279,3 +280,4 @@ async def run(ctx: PluginContext) -> None:
     async with asyncio.TaskGroup() as group:
         for port in ctx.open_ports():
             group.create_task(one(port))
+    ctx.kb.replace(FIND_SERVICE_DONE, 1)

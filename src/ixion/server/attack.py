@@ -222,6 +222,7 @@ class Attack:
                         settings=settings,
                         preferences=self._preferences,
                         files=self._files,
+                        include_dirs=(str(self._settings.plugins_folder),),
                     )
                 else:
                     self._refuse(name, address)

@@ -14,6 +14,7 @@ and nothing else: every failure is caught here, logged, and the connection close
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import ssl
 from dataclasses import dataclass
@@ -53,6 +54,7 @@ if TYPE_CHECKING:
     from .attack import ScanService
     from .config import ConfTable
     from .options import Settings
+    from .plugin_sets import PluginSets
     from .rules import RuleSet
     from .users import User as Account
     from .users import UserStore
@@ -96,6 +98,8 @@ class Scanning:
     settings: Settings
     table: ConfTable
     service: ScanService
+    #: Each user's plugins (the daemon's and their uploads); None: everyone sees the same.
+    plugin_sets: PluginSets | None = None
 
 
 class ClientHandler:
@@ -177,6 +181,7 @@ class ClientHandler:
             return None
         self.user = found.name
         log.info("%s: user %s logged in", self.peer, found.name)
+        await self._show_user_plugins(found.name)
         await self._offer_plugins()
         return Orders(
             link,
@@ -186,6 +191,20 @@ class ClientHandler:
             scanning=self._scanning,
             files=self._files,
         )
+
+    async def _show_user_plugins(self, user: str) -> None:
+        """Add the scripts ``user`` uploaded to what this connection offers and scans with."""
+        scanning = self._scanning
+        if scanning is None or scanning.plugin_sets is None:
+            return
+        try:
+            view = await asyncio.to_thread(scanning.plugin_sets.for_user, user)
+        except OSError as exc:
+            log.error("%s: cannot load the plugins %s uploaded: %s", self.peer, user, exc)
+            return
+        self._offer = view.offer
+        service = dataclasses.replace(scanning.service, plugins=view.plugins)
+        self._scanning = dataclasses.replace(scanning, service=service)
 
     def _user_rules(self, user: Account) -> RuleSet | None:
         """The rules the user works under (spec §7.3); read at every login, as nessusd did."""

@@ -45,6 +45,7 @@ from .config import (
 )
 from .connection import LOGIN_LINE_TIMEOUT, ClientHandler, Offer, Scanning
 from .detach import PIDFILE_NAME, daemonize, remove_pidfile
+from .plugin_sets import PluginSets, nasl_cache
 from .startup import BACKLOG, Prepared, StartupError, prepare
 
 if TYPE_CHECKING:
@@ -230,10 +231,12 @@ async def serve(
     fork_server: ForkServer | None = None
     scanning = None
     if scan_setup is not None:
-        fork_server = ForkServer()
+        settings = scan_setup.settings
+        fork_server = ForkServer(preload=(settings.plugins_folder, nasl_cache(settings.state_dir)))
         await fork_server.start()
         service = ScanService(scan_setup.plugins, fork_server, system_services())
-        scanning = Scanning(scan_setup.settings, scan_setup.table, service)
+        plugin_sets = PluginSets(settings, scan_setup.table, scan_setup.plugins, offer)
+        scanning = Scanning(settings, scan_setup.table, service, plugin_sets)
     clients = Clients(offer=offer, users=users, scanning=scanning)
     if tls is None:
         server = await asyncio.start_server(clients.accept, sock=listener, backlog=BACKLOG)

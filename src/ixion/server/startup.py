@@ -20,11 +20,12 @@ from typing import TYPE_CHECKING, Final
 
 import click
 
-from ixion.engine.loader import Plugins, builtin_origins, folder_origins, load_plugins
+from ixion.engine.loader import Plugins, load_all
 from ixion.ntp.limits import MiB
 
 from .config import resolve_settings
 from .offer import build_offer
+from .plugin_sets import nasl_cache
 from .rules import RuleError, create_global_rules, load_global_rules
 from .users import UserStore
 
@@ -79,7 +80,7 @@ def prepare(
     tls = tls_context(settings)
     listener = _listen(address, port)
     users = UserStore(settings.users)
-    plugins = load_plugins([*builtin_origins(), *folder_origins(settings.plugins_folder)])
+    plugins = load_all(settings.plugins_folder, nasl_cache(settings.state_dir))
     log.info("%d plugins loaded", len(plugins.all))
     return Prepared(settings, table, plugins, build_offer(table, plugins), users, listener, tls)
 
