@@ -177,6 +177,13 @@ def test_uploaded_scripts_are_sandboxed_and_stopped_at_their_limits(
         "hungry.nasl": uploaded(
             "Hungry", 900123, b"s = crap(length:1000000);\nwhile (1) s = s + s;\n"
         ),
+        # Each value is new: no string grows past max_string, memory does.
+        "hoarder.nasl": uploaded(
+            "Hoarder",
+            900125,
+            b"s = crap(length:8000000);\na = make_list(); i = 0;\n"
+            b"while (1) { a[i] = s + i; i++; }\n",
+        ),
         "after.nasl": uploaded("After", 900124, b'security_hole(port:0, data:"still scanning");\n'),
     }
 
@@ -196,7 +203,7 @@ def test_uploaded_scripts_are_sandboxed_and_stopped_at_their_limits(
         seen = await scan(
             client,
             str(web.port),
-            "900121;900122;900123;900124",
+            "900121;900122;900123;900124;900125",
             **{"timeout.900122": "3"},
         )
         await client.close()
@@ -218,3 +225,6 @@ def test_uploaded_scripts_are_sandboxed_and_stopped_at_their_limits(
     # Line 9: after the six lines of the description block.
     assert "plugin 900123: error: hungry.nasl:9:" in log
     assert "too long (max_string=" in log
+    assert "plugin 900125: error: hoarder.nasl:10:" in log
+    # The busy loop beside it allocated nothing: it is not blamed, it runs to its timeout.
+    assert "memory budget exhausted" in log

@@ -34,7 +34,7 @@ from .execute import STATEMENTS
 from .forking import Replay, ReplayDiverged
 from .includes import Includes
 from .kb import MemoryKB
-from .limits import Limits
+from .limits import Limits, stop_watching
 from .predefined import CONSTANTS, run_variables
 from .runtime import Runtime, Services
 
@@ -176,7 +176,8 @@ class Interpreter:
 def _run_once(rt: Runtime, program: ast.Program) -> int | None:
     """One run, with Python's own limits turned into NASL errors at the current place.
 
-    However the run ends, the sockets it opened are closed.
+    However the run ends, the sockets it opened are closed, and the memory watcher lets it
+    go.
     """
     try:
         return _run_script(rt, program)
@@ -188,6 +189,7 @@ def _run_once(rt: Runtime, program: ast.Program) -> int | None:
         raise rt.error(f"internal error: {err}") from None
     finally:
         rt.connections.close_all()
+        stop_watching(rt)
 
 
 def _run_script(rt: Runtime, program: ast.Program) -> int | None:

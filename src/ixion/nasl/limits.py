@@ -64,10 +64,11 @@ class Limits:
     #: says when it is looked at). 512 MiB is some thirty times what a plugin needs at
     #: most (a few 16 MiB values, the KB it writes) and still lets a host with a few GB
     #: run a handful of scans at once. Scripts running in threads of one process share one
-    #: resident set: growth while a script runs is charged to it, whoever allocated, so a
-    #: script may be stopped for a neighbour's allocations (and gains room when one frees
-    #: memory). Still, the process as a whole cannot grow past a running script's budget
-    #: unnoticed. None: no budget (also where the resident set cannot be read).
+    #: resident set: when it passes a script's budget, the script stopped is the one that
+    #: made the most new values (:func:`is_culprit`), so a neighbour that allocates nothing
+    #: runs on; growth no script counted (array copies) stops every script over budget.
+    #: The process as a whole cannot grow past a running script's budget unnoticed.
+    #: None: no budget (also where the resident set cannot be read).
     max_memory: int | None = 512 * 1024 * 1024
 
 
@@ -123,6 +124,9 @@ def resident_bytes() -> int | None:
 class MemoryWatched(Protocol):
     """A run the watcher thread looks after (:class:`~ixion.nasl.runtime.Runtime`)."""
 
+    #: Bytes of new values the run counted so far.
+    allocated: int
+
     def memory_alarm(self, resident: int) -> None:
         """Called from the watcher thread with the resident set; must not raise."""
         ...
@@ -155,6 +159,21 @@ class _Watch:
                 self._thread.start()
             self._work.notify()
 
+    def discard(self, run: MemoryWatched) -> None:
+        with self._lock:
+            self._runs.discard(run)
+
+    def is_culprit(self, run: MemoryWatched) -> bool:
+        """Whether ``run`` made at least as many new values as any other live run.
+
+        Scripts in threads of one process share one resident set: without this, a script
+        that allocates nothing would be stopped for a neighbour's hoarding. Growth no run
+        counted (array copies) blames every run over its budget alike.
+        """
+        with self._lock:
+            others = [other.allocated for other in self._runs if other is not run]
+        return run.allocated >= max(others, default=0)
+
     def _watch(self) -> None:
         while True:
             with self._lock:
@@ -182,6 +201,17 @@ def _after_fork() -> None:
 
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_after_fork)
+
+
+def is_culprit(run: MemoryWatched) -> bool:
+    """See :meth:`_Watch.is_culprit`."""
+    return _WATCH.is_culprit(run)
+
+
+def stop_watching(run: MemoryWatched) -> None:
+    """``run`` ended: it no longer shares the blame (a finished run may live on, in a cycle,
+    until the collector frees it)."""
+    _WATCH.discard(run)
 
 
 def watch_memory(run: MemoryWatched) -> None:

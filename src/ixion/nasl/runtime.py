@@ -30,7 +30,7 @@ from .connections import Connections
 from .context import Context
 from .diagnostics import Diagnostic, Severity
 from .errors import NaslRuntimeError
-from .limits import resident_bytes, watch_memory
+from .limits import is_culprit, resident_bytes, watch_memory
 from .values import NaslArray, Value
 
 if TYPE_CHECKING:
@@ -104,6 +104,7 @@ class Runtime:
         "_fresh",
         "_memory_ceiling",
         "_statements",
+        "allocated",
         "connections",
         "ctx",
         "deadline",
@@ -137,6 +138,9 @@ class Runtime:
         self._checkpoint = min(_CLOCK_EVERY, services.limits.max_steps + 1)
         #: Bytes of values made since the resident set was last read.
         self._fresh = 0
+        #: Bytes of new values this run made and counted so far (its share of the blame
+        #: when the process outgrows a budget: :func:`~ixion.nasl.limits.is_culprit`).
+        self.allocated = 0
         budget, baseline = services.limits.max_memory, services.memory_baseline
         #: The resident set past which the run ends (None: no budget).
         self._memory_ceiling = None if budget is None or baseline is None else baseline + budget
@@ -180,13 +184,15 @@ class Runtime:
     # --- limits and errors -------------------------------------------------------------
 
     def check_memory(self, pos: ast.Pos | None = None) -> None:
-        """End the script if the process has grown past its memory budget since it began."""
+        """End the script if the process has grown past its memory budget since it began,
+        unless another script running meanwhile made more of the new values."""
+        self.allocated += self._fresh
         self._fresh = 0
         ceiling = self._memory_ceiling
         if ceiling is None:
             return
         resident = resident_bytes()
-        if resident is not None and resident > ceiling:
+        if resident is not None and resident > ceiling and is_culprit(self):
             limits, baseline = self.services.limits, self.services.memory_baseline
             grown = (resident - (baseline or 0)) >> 20
             raise self.error(
