@@ -71,10 +71,10 @@ def nasl(
     (folder / name).write_bytes(header + body)
 
 
-def scan(job: HostJob, folder: Path) -> tuple[HostScan, list[Event]]:
-    plugins = load_all(folder, folder / ".cache.sqlite")
+def scan(job: HostJob) -> tuple[HostScan, list[Event]]:
+    # make_job described the folder already: its plugins are remembered by origin.
     events: list[Event] = []
-    host = HostScan(job, plugins.all, events.append)
+    host = HostScan(job, load_plugins(job.origins).all, events.append)
     asyncio.run(asyncio.wait_for(host.run(), 60))
     return host, events
 
@@ -124,7 +124,7 @@ def test_a_described_script_becomes_plugin_info(tmp_path: Path) -> None:
 def test_a_script_reads_a_real_banner_after_python_service_detection(tmp_path: Path) -> None:
     (tmp_path / "banner.nasl").write_bytes(BANNER_CHECK)
     with HttpService() as web:
-        host, events = scan(make_job(tmp_path, {900101}, ports=str(web.port)), tmp_path)
+        host, events = scan(make_job(tmp_path, {900101}, ports=str(web.port)))
     findings = [e for e in events if isinstance(e, Finding) and e.plugin_id == 900101]
     assert len(findings) == 1, [e for e in events if isinstance(e, PluginEnded)]
     (finding,) = findings
@@ -154,7 +154,7 @@ def test_python_and_nasl_plugins_share_the_kb_both_ways(tmp_path: Path) -> None:
         "ctx.note(ctx.kb.get('nasl/said'))",
         dependencies=("relay.nasl",),
     )
-    host, events = scan(make_job(tmp_path, {900203}), tmp_path)
+    host, events = scan(make_job(tmp_path, {900203}))
     assert [e.text for e in events if isinstance(e, Finding)] == ["caf\u00e9 ok and back\n"]
     # Bytes that are not UTF-8 survive the trip through the engine's KB unchanged.
     value = host.kb.get("nasl/bin")
@@ -172,7 +172,7 @@ def test_report_kinds_reach_the_client_as_hole_info_and_note(tmp_path: Path) -> 
         oid=900301,
         extra=b'  script_tag(name:"summary", value:"What this test is about.");\n',
     )
-    _, events = scan(make_job(tmp_path, {900301}), tmp_path)
+    _, events = scan(make_job(tmp_path, {900301}))
     found = [(e.severity, e.port, e.text) for e in events if isinstance(e, Finding)]
     assert found == [
         (Severity.HOLE, 1, "h\n"),
@@ -187,7 +187,7 @@ def test_report_kinds_reach_the_client_as_hole_info_and_note(tmp_path: Path) -> 
 def test_a_script_error_ends_that_script_with_its_place(tmp_path: Path) -> None:
     nasl(tmp_path, "broken.nasl", b"function f(n) { return f(n: n + 1); }\nf(n: 0);\n", oid=900401)
     nasl(tmp_path, "fine.nasl", b'security_note(port:0, data:"still here");\n', oid=900402)
-    _, events = scan(make_job(tmp_path, {900401, 900402}), tmp_path)
+    _, events = scan(make_job(tmp_path, {900401, 900402}))
     # Line 8: the description block the helper writes takes lines 1-7.
     assert outcome(events, 900401).startswith("error: broken.nasl:8:")
     assert "max_call_depth" in outcome(events, 900401)
@@ -199,7 +199,7 @@ def test_a_looping_script_is_stopped_at_its_timeout_and_its_thread_ends(tmp_path
     nasl(tmp_path, "sleepy.nasl", b"while (1) sleep(1);\n", oid=900502)
     job = make_job(tmp_path, {900501, 900502}, **{"timeout.900501": "2", "timeout.900502": "2"})
     started = time.monotonic()
-    _, events = scan(job, tmp_path)
+    _, events = scan(job)
     assert time.monotonic() - started < 10
     assert outcome(events, 900501) == "timeout after 2 s"
     assert outcome(events, 900502) == "timeout after 2 s"
@@ -220,7 +220,7 @@ def test_scripts_get_no_file_or_command_built_ins(tmp_path: Path) -> None:
         + b'security_note(port:0, data:"[" + a + "][" + b + "][" + c + "]");\n',
         oid=900601,
     )
-    _, events = scan(make_job(tmp_path, {900601}), tmp_path)
+    _, events = scan(make_job(tmp_path, {900601}))
     assert [e.text for e in events if isinstance(e, Finding)] == ["[][][]\n"]
     assert not (tmp_path / "written").exists()
 
@@ -237,7 +237,7 @@ def test_preferences_reach_the_script_by_short_name(tmp_path: Path) -> None:
     )
     # Clients name a plugin preference "<plugin name>[<type>]:<preference>".
     job = make_job(tmp_path, {900701}, **{"prefs.nasl[entry]:Word": "set", "cgi_path": "/cgi"})
-    _, events = scan(job, tmp_path)
+    _, events = scan(job)
     assert [e.text for e in events if isinstance(e, Finding)] == ["set/kept//cgi\n"]
 
 
@@ -253,7 +253,7 @@ def test_plugin_run_find_service_runs_ixion_s_detection(tmp_path: Path) -> None:
         job = make_job(tmp_path, {900801}, ports=str(web.port))
         # Only the scanner and the script: ixion's service detection is not enabled.
         job = dataclasses.replace(job, enabled=frozenset({900801, TCP_SCANNER}))
-        host, events = scan(job, tmp_path)
+        host, events = scan(job)
     assert [e.text for e in events if isinstance(e, Finding) and e.plugin_id == 900801] == [
         f"www={web.port}\n"
     ]

@@ -29,7 +29,7 @@ import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
-from ixion.nasl.clock import SYSTEM_CLOCK, SystemClock
+from ixion.nasl.clock import SystemClock
 from ixion.nasl.errors import NaslError
 from ixion.nasl.includes import Includes
 from ixion.nasl.interpreter import Interpreter
@@ -104,7 +104,7 @@ class StoppableClock(SystemClock):
         self._stopped.set()
 
     def monotonic(self) -> float:
-        return float("inf") if self._stopped.is_set() else SYSTEM_CLOCK.monotonic()
+        return float("inf") if self._stopped.is_set() else super().monotonic()
 
     def sleep(self, seconds: float) -> None:
         self._stopped.wait(seconds)

@@ -221,15 +221,24 @@ def _ssh_userauth(call: Call) -> Value:
     return -1
 
 
-def _ssh_get_issue_banner(call: Call) -> Value:
-    found = _session(call, "ssh_get_issue_banner")
+def _asked_methods(call: Call, name: str) -> SshSession | None:
+    """The session, once the server was asked which methods it takes (which is also when
+    it shows its issue banner)."""
+    found = _session(call, name)
     if found is None:
         return None
     session = found[1]
     _set_login(call, session)
     if session.methods is None:
         _auth_methods(call, session)
-    return None if session.client is None else session.client.issue_banner
+    return session
+
+
+def _ssh_get_issue_banner(call: Call) -> Value:
+    session = _asked_methods(call, "ssh_get_issue_banner")
+    if session is None or session.client is None:
+        return None
+    return session.client.issue_banner
 
 
 def _ssh_get_server_banner(call: Call) -> Value:
@@ -245,13 +254,9 @@ def _ssh_get_host_key(call: Call) -> Value:
 
 
 def _ssh_get_auth_methods(call: Call) -> Value:
-    found = _session(call, "ssh_get_auth_methods")
-    if found is None:
+    session = _asked_methods(call, "ssh_get_auth_methods")
+    if session is None:
         return None
-    session = found[1]
-    _set_login(call, session)
-    if session.methods is None:
-        _auth_methods(call, session)
     methods = session.methods or 0
     return ",".join(name for name, bit in _METHODS if methods & bit).encode()
 
