@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import random
 import sys
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
@@ -27,6 +28,7 @@ from .ast import Block
 from .builtins import standard_library
 from .calls import invoke
 from .clock import SYSTEM_CLOCK, Clock
+from .context import Context
 from .control import BreakLoop, ContinueLoop, ExitScript, ReturnValue
 from .errors import NaslRuntimeError
 from .evaluate import EXPRESSIONS
@@ -176,9 +178,21 @@ class Interpreter:
 def _run_once(rt: Runtime, program: ast.Program) -> int | None:
     """One run, with Python's own limits turned into NASL errors at the current place.
 
-    However the run ends, the sockets it opened are closed, and the memory watcher lets it
-    go.
+    However the run ends, the sockets it opened are closed, its values are let go, and
+    then the memory watcher lets it go.
     """
+    try:
+        return _checked_run(rt, program)
+    except NaslRuntimeError as err:
+        _forget_values(err)
+        raise
+    finally:
+        rt.connections.close_all()
+        rt.root = rt.ctx = Context()
+        stop_watching(rt)
+
+
+def _checked_run(rt: Runtime, program: ast.Program) -> int | None:
     try:
         return _run_script(rt, program)
     except RecursionError:
@@ -187,9 +201,19 @@ def _run_once(rt: Runtime, program: ast.Program) -> int | None:
         raise rt.error("out of memory") from None
     except ReplayDiverged as err:
         raise rt.error(f"internal error: {err}") from None
-    finally:
-        rt.connections.close_all()
-        stop_watching(rt)
+
+
+def _forget_values(err: BaseException) -> None:
+    """Clear the finished frames an error holds (and the error it replaced, if any).
+
+    Their locals are the script's values: a script stopped at its memory budget would
+    otherwise keep them alive as long as its caller keeps the error, after the watcher
+    let the run go, and a neighbour still running would be blamed for them.
+    """
+    seen: BaseException | None = err
+    while seen is not None:
+        traceback.clear_frames(seen.__traceback__)
+        seen = seen.__context__
 
 
 def _run_script(rt: Runtime, program: ast.Program) -> int | None:

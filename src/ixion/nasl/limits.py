@@ -21,11 +21,15 @@ reading, where summing value sizes would cost on every store and still miss most
 
 from __future__ import annotations
 
+import ctypes
 import os
 import threading
 import weakref
 from dataclasses import dataclass
-from typing import Final, Protocol
+from typing import TYPE_CHECKING, Final, Protocol
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 __all__ = ["Limits", "MemoryWatched", "resident_bytes", "watch_memory"]
 
@@ -121,6 +125,30 @@ def resident_bytes() -> int | None:
     return _STATM_READER.read()
 
 
+def _find_malloc_trim() -> Callable[[int], int] | None:
+    try:
+        trim: Callable[[int], int] = ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError):
+        return None  # not glibc: freed memory is whatever that allocator makes of it
+    return trim
+
+
+_MALLOC_TRIM: Final = _find_malloc_trim()
+
+
+def resident_after_trim() -> int | None:
+    """The resident set once the allocator gave its free memory back to the system.
+
+    glibc keeps memory freed by a finished script (up to its budget) and reuses it without
+    growing: honest for the process, but the resident set then stays over the ceiling of
+    a neighbour that started before, which would be blamed for it. Called only when a run
+    is over its ceiling, so its cost (a walk over the heap) is rare.
+    """
+    if _MALLOC_TRIM is not None:
+        _MALLOC_TRIM(0)
+    return resident_bytes()
+
+
 class MemoryWatched(Protocol):
     """A run the watcher thread looks after (:class:`~ixion.nasl.runtime.Runtime`)."""
 
@@ -176,16 +204,24 @@ class _Watch:
 
     def _watch(self) -> None:
         while True:
-            with self._lock:
-                while not self._runs:
-                    self._work.wait()
-                runs = list(self._runs)
-            resident = resident_bytes()
-            if resident is not None:
-                for run in runs:
-                    run.memory_alarm(resident)
-            del runs  # hold no finished run while sleeping
+            # No run may stay referenced from this frame while it sleeps or waits: a
+            # finished run's values (up to its budget) would stay alive until the next.
+            self._alarm(self._live_runs())
             self._pause.wait(_WATCH_PERIOD)
+
+    def _live_runs(self) -> list[MemoryWatched]:
+        """The runs watched now; waits, without waking, while there is none."""
+        with self._lock:
+            while not self._runs:
+                self._work.wait()
+            return list(self._runs)
+
+    @staticmethod
+    def _alarm(runs: list[MemoryWatched]) -> None:
+        resident = resident_bytes()
+        if resident is not None:
+            for run in runs:
+                run.memory_alarm(resident)
 
 
 _WATCH = _Watch()

@@ -30,7 +30,7 @@ from .connections import Connections
 from .context import Context
 from .diagnostics import Diagnostic, Severity
 from .errors import NaslRuntimeError
-from .limits import is_culprit, resident_bytes, watch_memory
+from .limits import is_culprit, resident_after_trim, resident_bytes, watch_memory
 from .values import NaslArray, Value
 
 if TYPE_CHECKING:
@@ -192,7 +192,10 @@ class Runtime:
         if ceiling is None:
             return
         resident = resident_bytes()
-        if resident is not None and resident > ceiling and is_culprit(self):
+        if resident is None or resident <= ceiling or not is_culprit(self):
+            return
+        resident = resident_after_trim()
+        if resident is not None and resident > ceiling:
             limits, baseline = self.services.limits, self.services.memory_baseline
             grown = (resident - (baseline or 0)) >> 20
             raise self.error(
