@@ -61,13 +61,21 @@ class HostScan:
     """The state of one host's scan; :meth:`run` drives it to the end."""
 
     def __init__(
-        self, job: HostJob, plugins: Sequence[Plugin], emit: Callable[[Event], None]
+        self,
+        job: HostJob,
+        plugins: Sequence[Plugin],
+        emit: Callable[[Event], None],
+        planned: Sequence[Planned] | None = None,
     ) -> None:
+        """``planned``: the plan of ``plugins`` for the job's choices, if made already (it
+        does not depend on the host: :mod:`~ixion.engine.prepared`)."""
         self.job = job
         self.kb = KnowledgeBase()
         self._emit = emit
         self._plugins = {plugin.info.filename: plugin for plugin in plugins}
-        self._plan = plan((p.info for p in plugins), job.enabled, job.settings)
+        if planned is None:
+            planned = plan((p.info for p in plugins), job.enabled, job.settings)
+        self._plan = planned
         self._done: set[str] = set()
         self._running: dict[asyncio.Task[None], _Running] = {}
         self._launched = 0

@@ -21,7 +21,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
-from .nasl_plugins import NASL_SUFFIX, NaslLoadError, load_nasl_plugin, preload_nasl
+from .nasl_plugins import (
+    NASL_SUFFIX,
+    NaslLoadError,
+    load_nasl_plugin,
+    preload_nasl,
+    preloaded_nasl_plugin,
+)
 from .plugin import Plugin, PluginInfo
 
 if TYPE_CHECKING:
@@ -35,6 +41,7 @@ __all__ = [
     "load_all",
     "load_plugin",
     "load_plugins",
+    "loaded_plugins",
     "merge_plugins",
 ]
 
@@ -78,7 +85,7 @@ def load_plugin(origin: str, include_dirs: Sequence[Path] = ()) -> Plugin:
             path = Path(module.__file__ or "")
         else:
             path = Path(origin)
-            name = f"ixion_folder_plugin_{hashlib.sha1(origin.encode()).hexdigest()[:12]}"
+            name = _module_name(origin)
             module = sys.modules.get(name) or _import_path(name, path)
     except PluginLoadError:
         raise
@@ -144,6 +151,33 @@ def load_plugins(origins: Iterable[str], include_dirs: Sequence[Path] = ()) -> P
         except PluginLoadError as exc:
             errors.append(str(exc))
     return _distinct(plugins, errors)
+
+
+def loaded_plugins(origins: Iterable[str]) -> tuple[Plugin, ...] | None:
+    """As :func:`load_plugins`, if every origin is already in this process (a module
+    imported, a script preloaded); None, without loading anything, if one is not."""
+    plugins: list[Plugin] = []
+    for origin in origins:
+        if origin.endswith(NASL_SUFFIX):
+            plugin = preloaded_nasl_plugin(origin)
+            if plugin is None:
+                return None
+            plugins.append(plugin)
+        elif _module_name(origin) in sys.modules:
+            try:
+                plugins.append(load_plugin(origin))
+            except PluginLoadError:
+                return None
+        else:
+            return None
+    return _distinct(plugins, []).all
+
+
+def _module_name(origin: str) -> str:
+    """The name a Python plugin's module has in ``sys.modules``."""
+    if "/" not in origin:
+        return origin
+    return f"ixion_folder_plugin_{hashlib.sha1(origin.encode()).hexdigest()[:12]}"
 
 
 def _distinct(

@@ -50,6 +50,7 @@ __all__ = [
     "load_nasl_plugin",
     "nasl_plugin",
     "preload_nasl",
+    "preloaded_nasl_plugin",
 ]
 
 log = logging.getLogger(__name__)
@@ -132,6 +133,11 @@ def preload_nasl(
         len(errors),
     )
     return NaslPreload(tuple(origins), tuple(errors))
+
+
+def preloaded_nasl_plugin(origin: str) -> Plugin | None:
+    """The plugin at ``origin`` if this process has it already; never describes anything."""
+    return _LOADED.get(origin)
 
 
 def load_nasl_plugin(origin: str, include_dirs: Sequence[Path] = ()) -> Plugin:

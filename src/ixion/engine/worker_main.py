@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
     from .events import Event
     from .job import HostJob
+    from .prepared import Prepared
 
 __all__ = ["SPIN_GRACE", "run_worker"]
 
@@ -41,17 +42,25 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[os.write(fd, view) :]
 
 
-def run_worker(job: HostJob, events_fd: int) -> None:
-    """Scan ``job.host`` to the end, writing one JSON event per line to ``events_fd``."""
+def run_worker(job: HostJob, events_fd: int, prepared: Prepared | None = None) -> None:
+    """Scan ``job.host`` to the end, writing one JSON event per line to ``events_fd``.
+
+    ``prepared``: the plugins and plan the fork server made for jobs like this one; None:
+    load and plan here.
+    """
     logging.getLogger().addHandler(logging.NullHandler())
     os.set_blocking(events_fd, True)  # back-pressure: a slow client slows its workers
-    plugins = load_plugins(job.origins, [Path(d) for d in job.include_dirs]).all
+    if prepared is None:
+        plugins = load_plugins(job.origins, [Path(d) for d in job.include_dirs]).all
+        planned = None
+    else:
+        plugins, planned = prepared.plugins, prepared.plan
 
     def emit(event: Event) -> None:
         _write_all(events_fd, to_json(event))
 
     async def main() -> None:
-        scan = HostScan(job, plugins, emit)
+        scan = HostScan(job, plugins, emit, planned)
 
         def on_alarm(signum: int, frame: FrameType | None) -> None:
             try:

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
 from .loader import builtin_origins, load_all, load_plugins
+from .prepared import Prepared, Preparer
 from .worker_main import run_worker
 
 if TYPE_CHECKING:
@@ -72,7 +73,9 @@ def _read_job(control: socket.socket) -> tuple[HostJob, int]:
     return job, fds[0]
 
 
-def _fork_worker(job: HostJob, events_fd: int, closing: list[int]) -> int:
+def _fork_worker(
+    job: HostJob, prepared: Prepared | None, events_fd: int, closing: list[int]
+) -> int:
     pid = os.fork()
     if pid:
         os.close(events_fd)
@@ -86,7 +89,7 @@ def _fork_worker(job: HostJob, events_fd: int, closing: list[int]) -> int:
         for fd in closing:
             with contextlib.suppress(OSError):
                 os.close(fd)
-        run_worker(job, events_fd)
+        run_worker(job, events_fd, prepared)
         status = 0
     finally:
         os._exit(status)
@@ -109,6 +112,7 @@ def _reap(children: set[int]) -> list[str]:
 def serve(control: socket.socket) -> None:
     """Fork workers for the daemon until it closes the control socket."""
     children: set[int] = set()
+    preparer = Preparer()
     wake_read, wake_write = os.pipe()
     os.set_blocking(wake_write, False)
     signal.set_wakeup_fd(wake_write)
@@ -127,7 +131,9 @@ def serve(control: socket.socket) -> None:
                     job, events_fd = _read_job(control)
                 except EOFError:
                     return
-                pid = _fork_worker(job, events_fd, [control.fileno(), wake_read, wake_write])
+                prepared = preparer.prepare(job)
+                closing = [control.fileno(), wake_read, wake_write]
+                pid = _fork_worker(job, prepared, events_fd, closing)
                 children.add(pid)
                 control.sendall(f"started {pid}\n".encode())
     finally:
