@@ -1,12 +1,21 @@
-"""POSIX ERE on Python's re: what glibc's regcomp accepts, matches as it would (nasl.md §2.7)."""
+"""POSIX ERE: what glibc's regcomp accepts, matches as it would (nasl.md §2.7), and searches
+that end in time."""
 
 from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ixion.nasl.regex import RegexError, compile_ere
+from ixion.nasl.errors import NaslRuntimeError
+from ixion.nasl.interpreter import Interpreter
+from ixion.nasl.limits import Limits
+from ixion.nasl.parser import parse
+from ixion.nasl.regex import RegexError, RegexTimeout, compile_ere, search
 
 
 @pytest.mark.parametrize(
@@ -79,3 +88,51 @@ def test_every_byte_escaped_is_that_byte(text: bytes) -> None:
     literal = bytes(c for c in text if chr(c) not in SPECIAL_AFTER_BACKSLASH)
     escaped = b"".join(b"\\" + bytes([c]) for c in literal)
     assert compile_ere(escaped).fullmatch(literal)
+
+
+def _counted_while(action: Callable[[], object]) -> int:
+    """How often another thread went round a loop while ``action`` ran."""
+    ticks = 0
+    running = threading.Event()
+    running.set()
+
+    def count() -> None:
+        nonlocal ticks
+        while running.is_set():
+            ticks += 1
+
+    counter = threading.Thread(target=count)
+    counter.start()
+    try:
+        action()
+    finally:
+        running.clear()
+        counter.join()
+    return ticks
+
+
+def test_a_search_past_its_time_ends_and_lets_other_threads_run() -> None:
+    # (a|aa)+b backtracks exponentially on a run of a's: glibc would take ages as well.
+    pattern = compile_ere(rb"(a|aa)+b")
+    timings: list[float] = []
+
+    def search_too_long() -> None:
+        began = time.monotonic()
+        with pytest.raises(RegexTimeout):
+            search(pattern, b"a" * 60, timeout=0.5)
+        timings.append(time.monotonic() - began)
+
+    free = _counted_while(lambda: time.sleep(0.5))
+    during = _counted_while(search_too_long)
+    assert 0.4 < timings[0] < 5
+    # Holding the GIL, the search would let the counter run a few percent of that.
+    assert during > free / 4
+
+
+def test_a_script_s_regex_ends_at_its_deadline() -> None:
+    source = b'x = crap(data: "a", length: 60);\nif (ereg(pattern: "(a|aa)+b", string: x)) ;\n'
+    began = time.monotonic()
+    with pytest.raises(NaslRuntimeError, match=r"deadline passed \(timeout=1.0s\)") as err:
+        Interpreter(limits=Limits(timeout=1.0)).run(parse(source, "t.nasl"), source=source)
+    assert err.value.line == 2
+    assert time.monotonic() - began < 10

@@ -262,7 +262,7 @@ def _regex_match(rt: Runtime, node: ast.RegexMatch) -> Value:
         pattern = compile_ere(node.pattern, icase=True)
     except RegexError as err:
         raise rt.error(f"cannot compile regex: {err}", node.pos) from None
-    return int((pattern.search(c_string(text)) is None) == node.negated)
+    return int((rt.search(pattern, c_string(text), pos=node.pos) is None) == node.negated)
 
 
 def _array_literal(rt: Runtime, node: ast.ArrayLiteral) -> Value:

@@ -15,20 +15,30 @@ an equivalent Python pattern:
   ``{n,m}`` up to 32767, and an unmatched ``)`` is literal; a repetition operator with
   nothing before it, a bad interval or a bad class is an error, as ``regcomp`` says.
 
-One difference stays: POSIX finds the leftmost-*longest* match, Python the leftmost match
-its backtracking meets first. Whether a pattern matches never differs; the extent of a
-match can, for alternations such as ``a|ab`` (``eregmatch``, ``ereg_replace``).
+The translation is compiled by the ``regex`` package in its POSIX mode, which finds the
+leftmost-*longest* match as ``regexec`` does: Python's ``re`` stops at the first match its
+backtracking meets, so ``Server: (Apache|Apache-Coyote)`` would give ``eregmatch`` the
+group ``Apache`` for an ``Apache-Coyote`` banner. (Among matches of the same extent the
+groups may still differ from glibc's: ``(a|ab)(c|bcd)`` on ``abcd``.) ``regex`` also takes a
+timeout and lets other threads run while it searches: :func:`search` bounds every search
+by the script's deadline, so a pattern that backtracks for ever ends the script, not the
+host's worker.
 """
 
 from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import Final
+from typing import TYPE_CHECKING, Final
+
+import regex
 
 from .values import c_string
 
-__all__ = ["RegexError", "compile_ere"]
+if TYPE_CHECKING:
+    from regex import Match, Pattern
+
+__all__ = ["RegexError", "RegexTimeout", "compile_ere", "search"]
 
 #: glibc's ``RE_DUP_MAX``.
 _DUP_MAX: Final = 0x7FFF
@@ -66,18 +76,38 @@ class RegexError(ValueError):
     """The pattern is not one ``regcomp`` would accept."""
 
 
+class RegexTimeout(Exception):
+    """A search ran past the time it was given (the script's deadline)."""
+
+
 @lru_cache(maxsize=512)
-def compile_ere(pattern: bytes, icase: bool = False) -> re.Pattern[bytes]:
-    """The compiled Python equivalent of the POSIX ERE ``pattern`` (a C string).
+def compile_ere(pattern: bytes, icase: bool = False) -> Pattern[bytes]:
+    """The compiled equivalent of the POSIX ERE ``pattern`` (a C string).
 
     Raises:
         RegexError: the pattern is invalid.
     """
     source = _Translator(c_string(pattern)).translate()
+    flags = regex.POSIX | regex.DOTALL | (regex.IGNORECASE if icase else 0)
     try:
-        return re.compile(source.encode("ascii"), re.DOTALL | (re.IGNORECASE if icase else 0))
-    except re.error as err:
+        return regex.compile(source.encode("ascii"), flags)
+    except regex.error as err:
         raise RegexError(str(err)) from None
+
+
+def search(
+    pattern: Pattern[bytes], subject: bytes, position: int = 0, *, timeout: float | None
+) -> Match[bytes] | None:
+    """``pattern.search``, ended after ``timeout`` seconds (None: never), other threads
+    running meanwhile.
+
+    Raises:
+        RegexTimeout: the search was not over in time.
+    """
+    try:
+        return pattern.search(subject, position, timeout=timeout, concurrent=True)
+    except TimeoutError:
+        raise RegexTimeout from None
 
 
 def _byte(b: int) -> str:

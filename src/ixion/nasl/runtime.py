@@ -31,12 +31,15 @@ from .context import Context
 from .diagnostics import Diagnostic, Severity
 from .errors import NaslRuntimeError
 from .limits import is_culprit, resident_after_trim, resident_bytes, watch_memory
+from .regex import RegexTimeout, search
 from .values import NaslArray, Value
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
     from pathlib import Path
     from random import Random
+
+    from regex import Match, Pattern
 
     from . import ast
     from .builtins import Builtin
@@ -177,6 +180,18 @@ class Runtime:
     def check_deadline(self, pos: ast.Pos | None = None) -> None:
         if self.deadline is not None and self.services.clock.monotonic() > self.deadline:
             raise self._deadline_passed(pos)
+
+    def search(
+        self, pattern: Pattern[bytes], subject: bytes, position: int = 0, pos: ast.Pos | None = None
+    ) -> Match[bytes] | None:
+        """A regular-expression search that ends with the script's deadline, at the latest."""
+        timeout = None
+        if self.deadline is not None:
+            timeout = max(self.deadline - self.services.clock.monotonic(), 0.0)
+        try:
+            return search(pattern, subject, position, timeout=timeout)
+        except RegexTimeout:
+            raise self._deadline_passed(pos) from None
 
     def _deadline_passed(self, pos: ast.Pos | None = None) -> NaslRuntimeError:
         return self.error(f"deadline passed (timeout={self.services.limits.timeout}s)", pos)

@@ -24,6 +24,8 @@ from ixion.nasl.values import NaslArray, Value, c_string, show
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from regex import Match, Pattern
+
     from .call import Call
 
 __all__ = ["FUNCTIONS"]
@@ -42,7 +44,7 @@ def _subject(call: Call) -> bytes | None:
     return c_string(text)
 
 
-def _compile(call: Call, name: str, pattern: bytes) -> re.Pattern[bytes] | None:
+def _compile(call: Call, name: str, pattern: bytes) -> Pattern[bytes] | None:
     try:
         return compile_ere(pattern, call.integer("icase", 0) != 0)
     except RegexError as err:
@@ -62,7 +64,7 @@ def _ereg(call: Call) -> Value:
         if end == 0:
             return 0
         subject = subject if end < 0 else subject[:end]
-    return int(compiled.search(subject) is not None)
+    return int(call.rt.search(compiled, subject) is not None)
 
 
 def _egrep(call: Call) -> Value:
@@ -75,7 +77,7 @@ def _egrep(call: Call) -> Value:
     compiled = _compile(call, "egrep", pattern)
     if compiled is None:
         return None
-    return b"".join(line + b"\n" for line in lines if compiled.search(line))
+    return b"".join(line + b"\n" for line in lines if call.rt.search(compiled, line))
 
 
 def _eregmatch(call: Call) -> Value:
@@ -86,7 +88,7 @@ def _eregmatch(call: Call) -> Value:
     if compiled is None:
         return None
     if not call.integer("find_all", 0):
-        match = compiled.search(subject)
+        match = call.rt.search(compiled, subject)
         if match is None:
             return None
         result = NaslArray()
@@ -94,10 +96,10 @@ def _eregmatch(call: Call) -> Value:
             if match.start(group) >= 0:
                 result.set_index(group, match.group(group))
         return result
-    return NaslArray(_find_all(compiled, subject))
+    return NaslArray(_find_all(call, compiled, subject))
 
 
-def _find_all(compiled: re.Pattern[bytes], subject: bytes) -> list[Value]:
+def _find_all(call: Call, compiled: Pattern[bytes], subject: bytes) -> list[Value]:
     """Every match and its groups in one list, as C's ``find_all`` loop builds it.
 
     C searches the rest of the string from each match's end (one byte on for an empty
@@ -107,7 +109,7 @@ def _find_all(compiled: re.Pattern[bytes], subject: bytes) -> list[Value]:
     found: list[Value] = []
     position = 0
     while position < len(subject):
-        match = compiled.search(subject[position:])
+        match = call.rt.search(compiled, subject[position:])
         if match is None:
             break
         for group in range(min(_MAX_GROUPS, compiled.groups + 1)):
@@ -133,7 +135,7 @@ def _ereg_replace(call: Call) -> Value:
     replace = c_string(replace)
     out: list[bytes] = []
     position = 0
-    while (match := compiled.search(subject, position)) is not None:
+    while (match := call.rt.search(compiled, subject, position)) is not None:
         out.append(subject[position : match.start()])
         out.append(_BACKREF.sub(lambda ref: _group(match, ref), replace))
         if match.end() > match.start():
@@ -148,7 +150,7 @@ def _ereg_replace(call: Call) -> Value:
     return call.rt.check_string(b"".join(out))
 
 
-def _group(match: re.Match[bytes], reference: re.Match[bytes]) -> bytes:
+def _group(match: Match[bytes], reference: re.Match[bytes]) -> bytes:
     """``\\N`` in a replacement: group N if it took part, else the two characters."""
     number = int(reference[1])
     if number <= (match.re.groups) and match.start(number) >= 0:
