@@ -81,11 +81,12 @@ T1_HOST = (
     *("file_read", "file_write", "file_seek", "find_in_path", "get_tmp_dir"),
 )
 
-#: Beyond T1: the SSH session built-ins ssh_detect.nasl reaches (tests/nasl/test_ssh.py).
+#: Beyond T1: the SSH session built-ins ssh_detect.nasl reaches (tests/nasl/test_ssh.py),
+#: and ssh_func.inc's ssh_cmd() (tests/nasl/test_ssh_exec.py).
 SSH = (
     *("ssh_connect", "ssh_disconnect", "ssh_session_id_from_sock", "ssh_get_sock"),
     *("ssh_set_login", "ssh_userauth", "ssh_get_issue_banner", "ssh_get_server_banner"),
-    *("ssh_get_host_key", "ssh_get_auth_methods"),
+    *("ssh_get_host_key", "ssh_get_auth_methods", "ssh_request_exec"),
 )
 
 

@@ -11,8 +11,8 @@ primitives. It covers what a scan without working credentials reaches (RFC 4253,
 * ``none``, ``password`` and ``keyboard-interactive`` authentication, and the issue banner
   (``SSH_MSG_USERAUTH_BANNER``) a server may send before them.
 
-Channels (``ssh_request_exec``, shells, SFTP) and public key authentication are not here:
-nothing before a successful login needs them.
+Channels are :mod:`ixion.nasl.sshchannel`'s (``ssh_request_exec``); shells, SFTP and
+public key authentication are not implemented.
 """
 
 from __future__ import annotations

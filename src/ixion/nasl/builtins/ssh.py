@@ -19,16 +19,27 @@ script sees follows C:
   since a server sends its banner before its first authentication answer.
 * ``ssh_set_login``, ``ssh_get_server_banner``, ``ssh_get_host_key`` (the key blob),
   ``ssh_get_sock``, ``ssh_disconnect``.
+* ``ssh_request_exec(id, cmd:, stdout:, stderr:)`` runs ``cmd`` on a channel of its own
+  (:mod:`ixion.nasl.sshchannel`) and returns its output: stdout when neither ``stdout``
+  nor ``stderr`` is given; the stream(s) given as 1 otherwise, stderr before stdout when
+  both are (C reads stderr to its end first); stdout then stderr when both are given as 0
+  (C's compatibility mode); an empty string when only one is given, as 0. A command that
+  goes quiet for the session's timeout returns what it wrote so far. NULL, with a
+  warning, for an unknown session, no ``cmd``, a session not logged in, a server that
+  refuses the channel or the command, or a broken connection.
 
 Where ixion differs: no user set gives ``root`` (libssh takes the local user's name);
-public key authentication and channels (``ssh_request_exec``, shells, SFTP) are not
-implemented, so a private key alone never logs in.
+``ssh_request_exec`` asks for no pseudo-terminal (C does, which makes a real sshd merge
+stderr into stdout and end lines with CR LF) and keeps at most ``max_string`` bytes of
+output; public key authentication, shells and SFTP are not implemented, so a private key
+alone never logs in.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Final
 
+from ixion.nasl.sshchannel import ExecResult, channels
 from ixion.nasl.sshwire import SshClient, SshError, SshSession
 
 from .network import ENCAPS_IP, connect, socket_of
@@ -182,6 +193,7 @@ def _auth_methods(call: Call, session: SshSession) -> bool:
             names = []
         if names is None:
             session.methods = 0
+            channels(client).logged_in = True
             return True
     bits = sum(bit for name, bit in _METHODS if name in (names or ()))
     session.methods = bits if names else _ALL_METHODS
@@ -215,6 +227,7 @@ def _ssh_userauth(call: Call) -> Value:
         if methods & bit:
             try:
                 if attempt(user, password):
+                    channels(client).logged_in = True
                     return 0
             except SshError:
                 call.rt.check_deadline()
@@ -261,6 +274,46 @@ def _ssh_get_auth_methods(call: Call) -> Value:
     return ",".join(name for name, bit in _METHODS if methods & bit).encode()
 
 
+def _streams(result: ExecResult, stdout: int, stderr: int) -> bytes:
+    """The output ``ssh_request_exec`` returns for its ``stdout``/``stderr`` arguments
+    (-1: not given), chosen as C's ``nasl_ssh_request_exec`` chooses it."""
+    if stdout == -1 and stderr == -1:
+        return result.stdout
+    if stdout == 0 and stderr == 0:
+        return result.stdout + result.stderr
+    return (result.stderr if stderr > 0 else b"") + (result.stdout if stdout > 0 else b"")
+
+
+def _ssh_request_exec(call: Call) -> Value:
+    found = _session(call, "ssh_request_exec")
+    if found is None:
+        return None
+    session_id, session = found
+    command = call.text("cmd")
+    if not command:
+        call.warn("No command passed to ssh_request_exec")
+        return None
+    client = session.client
+    if client is None or not channels(client).logged_in:
+        call.warn(f"ssh_request_exec: SSH session {session_id} is not logged in")
+        return None
+    try:
+        services = call.rt.services
+        result = channels(client).execute(
+            command, services.limits.max_string, services.clock.monotonic
+        )
+    except SshError as error:
+        call.rt.check_deadline()
+        call.warn(f"ssh_request_exec: {error}")
+        return None
+    if result.timed_out:
+        call.warn(f"ssh_request_exec: no output for {client.timeout}s, the command is left")
+    if result.truncated:
+        call.warn("ssh_request_exec: the output passed max_string and was cut")
+    output = _streams(result, call.integer("stdout", -1), call.integer("stderr", -1))
+    return call.rt.check_string(output[: services.limits.max_string])
+
+
 FUNCTIONS: Final[dict[str, Callable[[Call], Value]]] = {
     "ssh_connect": _ssh_connect,
     "ssh_disconnect": _ssh_disconnect,
@@ -272,4 +325,5 @@ FUNCTIONS: Final[dict[str, Callable[[Call], Value]]] = {
     "ssh_get_server_banner": _ssh_get_server_banner,
     "ssh_get_host_key": _ssh_get_host_key,
     "ssh_get_auth_methods": _ssh_get_auth_methods,
+    "ssh_request_exec": _ssh_request_exec,
 }
