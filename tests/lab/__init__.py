@@ -10,6 +10,8 @@ programs already listening on this machine; tests scan only the ports these serv
 * :class:`SmtpService`: aiosmtpd, which accepts no recipient (nothing is ever delivered).
 * :class:`FtpService`: pyftpdlib, read-only, with an anonymous user or only a named one.
 * :class:`SshService`: asyncssh with a fresh host key; no login succeeds.
+* :class:`DebianHostService`: asyncssh as a Debian 12 host one account may log in to, answering
+  the commands of a package inventory for the packages a test gives it.
 * :class:`BannerService`: says one fixed thing on connect, for protocols without a real
   server here (POP3, IMAP, SSH-1, an unknown service).
 
@@ -25,6 +27,7 @@ from ._base import IDLE_TIMEOUT as IDLE_TIMEOUT  # importable as before, though 
 from ._base import LAB_HOSTNAME as LAB_HOSTNAME
 from ._base import LOOPBACK, Service
 from ._certs import expired_self_signed_cert
+from ._debian import DebianHostService
 from ._ftp import FtpService
 from ._http import HttpService, HttpsService
 from ._lab import Lab, default_services, main, reserved_closed_ports
@@ -34,6 +37,7 @@ from ._ssh import SshService
 __all__ = [
     "LOOPBACK",
     "BannerService",
+    "DebianHostService",
     "FtpService",
     "HttpService",
     "HttpsService",

@@ -50,13 +50,17 @@ class SshService(Service):
         self._loop = self._thread = None
         super().stop()
 
+    def _listen_options(self) -> dict[str, object]:
+        """What asyncssh.listen is given besides the address and the host key."""
+        return {"server_factory": _NoLogin}
+
     async def _open(self) -> int:
         self._acceptor = await asyncssh.listen(
             LOOPBACK,
             0,
             server_host_keys=[asyncssh.generate_private_key("ssh-ed25519")],
-            server_factory=_NoLogin,
             login_timeout=IDLE_TIMEOUT,
+            **self._listen_options(),
         )
         return self._acceptor.get_port()
 
