@@ -9,10 +9,11 @@ primitives. It covers what a scan without working credentials reaches (RFC 4253,
   the server's host key signature over the exchange hash is checked (Ed25519, ECDSA, RSA);
 * aes128/192/256-ctr with hmac-sha2-256/512 or hmac-sha1, no compression;
 * ``none``, ``password`` and ``keyboard-interactive`` authentication, and the issue banner
-  (``SSH_MSG_USERAUTH_BANNER``) a server may send before them.
+  (``SSH_MSG_USERAUTH_BANNER``) a server may send before them; ``publickey`` is
+  :mod:`ixion.nasl.sshauth`'s, over :meth:`SshClient.userauth` and the session id.
 
-Channels are :mod:`ixion.nasl.sshchannel`'s (``ssh_request_exec``); shells, SFTP and
-public key authentication are not implemented.
+Channels are :mod:`ixion.nasl.sshchannel`'s (``ssh_request_exec``); shells and SFTP are
+not implemented.
 """
 
 from __future__ import annotations
@@ -289,6 +290,12 @@ class SshClient:
             + extra
         )
         return self.receive()
+
+    def userauth(self, user: bytes, method: bytes, extra: bytes) -> Reader:
+        """Send one USERAUTH_REQUEST, ``extra`` after the method name, and return the
+        answer (its type unread): for methods kept out of this module, such as
+        :mod:`ixion.nasl.sshauth`'s ``publickey``."""
+        return self._request(user, method, extra)
 
     def auth_none(self, user: bytes) -> list[str] | None:
         """None when the server let us in; else the methods it lists."""

@@ -10,9 +10,15 @@ script sees follows C:
   the socket ends its session (C's close hook). Without ``socket``, the port is ``port:``,
   else the KB's ``Services/ssh``, else 22.
 * ``ssh_userauth(id, login:, password:, privatekey:, passphrase:)``: 0 on success, -1 on
-  failure. The methods are asked once with a ``none`` request; then the password is tried
-  (``password``, then ``keyboard-interactive``, answering the first prompt that does not
-  echo). Without any of the three named arguments, ``Secret/SSH/*`` KB items are used.
+  failure. The methods are asked once with a ``none`` request; then, as C does, the
+  password is tried (``password``, then ``keyboard-interactive``, answering the first
+  prompt that does not echo), and after it the private key (``publickey``,
+  :mod:`ixion.nasl.sshauth`), each only if the server offers the method. C tries the
+  password first to stay compatible with the older NASL SSH code; a failed method falls
+  through to the next. Without any of the three named arguments, the KB items
+  ``Secret/SSH/password``, ``Secret/SSH/privatekey`` and ``Secret/SSH/passphrase`` are
+  used. A private key that does not load (bad text, wrong or missing passphrase,
+  unsupported type) gives a warning and is not tried.
 * ``ssh_get_auth_methods(id)``: the methods in libssh's order (``none,password,publickey,
   hostbased,keyboard-interactive``); every method when the server did not answer the
   ``none`` request, as libssh assumes. ``ssh_get_issue_banner`` asks the methods first,
@@ -31,14 +37,15 @@ script sees follows C:
 Where ixion differs: no user set gives ``root`` (libssh takes the local user's name);
 ``ssh_request_exec`` asks for no pseudo-terminal (C does, which makes a real sshd merge
 stderr into stdout and end lines with CR LF) and keeps at most ``max_string`` bytes of
-output; public key authentication, shells and SFTP are not implemented, so a private key
-alone never logs in.
+output; a private key that does not load is a warning (C says so only when verbose);
+shells and SFTP are not implemented.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Final
 
+from ixion.nasl.sshauth import KeyLoadError, auth_publickey, load_key
 from ixion.nasl.sshchannel import ExecResult, channels
 from ixion.nasl.sshwire import SshClient, SshError, SshSession
 
@@ -213,20 +220,36 @@ def _ssh_userauth(call: Call) -> Value:
     password, key, phrase = call.text("password"), call.text("privatekey"), call.text("passphrase")
     if password is None and key is None and phrase is None:
         password = _kb_text(call, "Secret/SSH/password")
+        key = _kb_text(call, "Secret/SSH/privatekey")
+        phrase = _kb_text(call, "Secret/SSH/passphrase")
     if session.methods is None and _auth_methods(call, session):
         return 0
     methods, client = session.methods or 0, session.client
     user = session.user or _DEFAULT_USER
-    if password is None or client is None:
+    if client is None:
         return -1
-    attempts: list[tuple[int, Callable[[bytes, bytes], bool]]] = [
-        (2, client.auth_password),
-        (16, client.auth_kbdint),
-    ]
+    attempts: list[tuple[int, Callable[[], bool]]] = []
+    if password is not None:
+        secret = password
+        attempts.append((2, lambda: client.auth_password(user, secret)))
+        attempts.append((16, lambda: client.auth_kbdint(user, secret)))
+    if key:
+        private_key = key
+
+        def by_key() -> bool:
+            """Loaded only now, as C does: no warning when the password let us in."""
+            try:
+                loaded = load_key(private_key, phrase)
+            except KeyLoadError as error:
+                call.warn(f"ssh_userauth: the private key is not used: {error}")
+                return False
+            return auth_publickey(client, user, loaded)
+
+        attempts.append((4, by_key))
     for bit, attempt in attempts:
         if methods & bit:
             try:
-                if attempt(user, password):
+                if attempt():
                     channels(client).logged_in = True
                     return 0
             except SshError:
