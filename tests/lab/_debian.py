@@ -31,7 +31,10 @@ _ASSIGNMENTS: Final = re.compile(r"^(?:\s*[A-Za-z_][A-Za-z0-9_]*=[^;\s]*\s*;)*\s
 
 
 class _Account(asyncssh.SSHServer):
-    """The one account, by password."""
+    """The one account, by password or by the key the service was given."""
+
+    def __init__(self, key: asyncssh.SSHKey | None) -> None:
+        self._key = key
 
     def begin_auth(self, username: str) -> bool:
         return True
@@ -41,6 +44,12 @@ class _Account(asyncssh.SSHServer):
 
     def validate_password(self, username: str, password: str) -> bool:
         return (username, password) == (USER, PASSWORD)
+
+    def public_key_auth_supported(self) -> bool:
+        return self._key is not None
+
+    def validate_public_key(self, username: str, key: asyncssh.SSHKey) -> bool:
+        return username == USER and self._key is not None and key == self._key
 
 
 def _dpkg_list(packages: Mapping[str, str]) -> str:
@@ -80,18 +89,24 @@ def command_of(line: str) -> str:
 
 
 class DebianHostService(SshService):
-    """asyncssh as a Debian 12.5 host with ``packages`` (name -> version) installed."""
+    """asyncssh as a Debian 12.5 host with ``packages`` (name -> version) installed;
+    ``key`` (OpenSSH public key text), if given, lets the account in too."""
 
     name = "ssh-debian"
 
-    def __init__(self, packages: Mapping[str, str]) -> None:
+    def __init__(self, packages: Mapping[str, str], key: bytes | None = None) -> None:
         super().__init__()
         self._answers = answers(packages)
+        self._key = None if key is None else asyncssh.import_public_key(key)
         #: Every command asked, in order (what the checks ran).
         self.commands: list[str] = []
 
     def _listen_options(self) -> dict[str, object]:
-        return {"server_factory": _Account, "process_factory": self._run, "encoding": None}
+        return {
+            "server_factory": lambda: _Account(self._key),
+            "process_factory": self._run,
+            "encoding": None,
+        }
 
     def _run(self, process: asyncssh.SSHServerProcess[bytes]) -> None:
         command = command_of(process.command or "")

@@ -3,7 +3,8 @@ installed packages, and a Debian advisory check flags the one that is out of dat
 
 The target is the lab's pretend Debian 12.5 host (:class:`tests.lab.DebianHostService`),
 whose packages each test chooses. The client gives the SSH account as the preferences of
-the feed's "SSH Authorization" script, as a user of any NTP client would; the rest is the
+the feed's "SSH Authorization" script, as a user of any NTP client would (a password, or a
+private key attached as a file with its passphrase); the rest is the
 feed, unchanged: ``ssh_authorization_init.nasl`` puts the account in the KB,
 ``ssh_authorization.nasl`` logs in, ``gather-package-list.nasl`` runs its commands
 (``ssh_request_exec``) and ``deb_5724.nasl`` (DSA-5724-1, CVE-2024-6387 "regreSSHion")
@@ -17,10 +18,19 @@ import shutil
 from typing import TYPE_CHECKING, Final
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import (
+    BestAvailableEncryption,
+    Encoding,
+    PrivateFormat,
+    PublicFormat,
+)
 
 from ixion.client.connection import ClientConnection
 from ixion.ntp import (
+    AttachedFile,
     Bye,
+    FileAccepted,
     LongAttack,
     Message,
     Preferences,
@@ -41,6 +51,7 @@ INVENTORY: Final = "gather-package-list.nasl"
 #: The version DSA-5724-1 fixed, and the one before it.
 FIXED: Final = "1:9.2p1-2+deb12u3"
 VULNERABLE: Final = "1:9.2p1-2+deb12u2"
+PASSPHRASE: Final = "lab key phrase"
 
 pytestmark = pytest.mark.skipif(
     not (FEED / "ssh_func.inc").is_file(),
@@ -48,8 +59,11 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def scan(tmp_path: Path, openssh: str) -> tuple[DebianHostService, list[Message], dict[str, int]]:
-    """Scan the pretend host with ``openssh-server`` at version ``openssh``."""
+def scan(
+    tmp_path: Path, openssh: str, key: Ed25519PrivateKey | None = None
+) -> tuple[DebianHostService, list[Message], dict[str, int]]:
+    """Scan the pretend host with ``openssh-server`` at version ``openssh``; with ``key``,
+    the account logs in with that key (attached as a file), not a password."""
     scripts = closure((ADVISORY,))
     config = write_config(tmp_path, "auto_enable_dependencies = yes\nplugins_timeout = 60\n")
     add_user(config)
@@ -64,15 +78,25 @@ def scan(tmp_path: Path, openssh: str) -> tuple[DebianHostService, list[Message]
     async def scenario(port: int, ssh_port: int) -> list[Message]:
         client = await ClientConnection.open("127.0.0.1", port, io_timeout=PATIENCE * 4)
         await client.login("tester", "testpass")
-        items = (
+        items = [
             ("port_range", str(ssh_port)),
             ("plugin_set", ";".join(map(str, [SCANNER, ids[ADVISORY]]))),
             ("ntp_client_accepts_notes", "yes"),
             ("SSH Authorization[entry]:SSH login name:", USER),
-            ("SSH Authorization[password]:SSH password (unsafe!):", PASSWORD),
-        )
-        await client.send(Preferences(items=items))
+        ]
+        if key is None:
+            items.append(("SSH Authorization[password]:SSH password (unsafe!):", PASSWORD))
+        else:
+            items.append(("SSH Authorization[file]:SSH private key:", "/home/tester/id_ed25519"))
+            items.append(("SSH Authorization[password]:SSH key passphrase:", PASSPHRASE))
+        await client.send(Preferences(items=tuple(items)))
         assert isinstance(await client.receive(), PreferencesErrors)
+        if key is not None:
+            secret = key.private_bytes(
+                Encoding.PEM, PrivateFormat.OpenSSH, BestAvailableEncryption(PASSPHRASE.encode())
+            )
+            await client.send(AttachedFile(name="/home/tester/id_ed25519", data=secret))
+            assert isinstance(await client.receive(), FileAccepted)
         await client.send(LongAttack(targets="127.0.0.1"))
         seen: list[Message] = []
         while not isinstance(msg := await client.receive(), Bye):
@@ -81,7 +105,10 @@ def scan(tmp_path: Path, openssh: str) -> tuple[DebianHostService, list[Message]
         return seen
 
     packages = {"openssh-server": openssh, "libc6": "2.36-9+deb12u4"}
-    with DebianHostService(packages) as host:
+    public = None
+    if key is not None:
+        public = key.public_key().public_bytes(Encoding.OpenSSH, PublicFormat.OpenSSH)
+    with DebianHostService(packages, public) as host:
         port = free_port()
         with running(config, port):
             seen = asyncio.run(asyncio.wait_for(scenario(port, host.port), 300))
@@ -113,3 +140,10 @@ def test_the_fixed_version_is_not_flagged(tmp_path: Path) -> None:
     assert "dpkg --no-pager -l" in host.commands  # the inventory did run
     assert "Debian GNU/Linux 12.5" in reports(seen, ids[INVENTORY])
     assert reports(seen, ids[ADVISORY]) == ""
+
+
+def test_a_key_login_given_as_an_attached_file_runs_the_same_check(tmp_path: Path) -> None:
+    # The usual way in: an encrypted OpenSSH key the client attaches, and its passphrase.
+    host, seen, ids = scan(tmp_path, VULNERABLE, Ed25519PrivateKey.generate())
+    assert "dpkg --no-pager -l" in host.commands
+    assert "Vulnerable package: openssh-server" in reports(seen, ids[ADVISORY])
