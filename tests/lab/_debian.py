@@ -4,10 +4,11 @@ Authenticated checks ("local security checks") log in over SSH and read the syst
 release (``/etc/debian_version``), its kernel (``uname``), its installed packages (``dpkg
 -l``, ``dpkg-query``). This service answers exactly those from a table built from the
 packages it is given, so a test decides what is installed, and which advisories apply.
-Nothing is a shell and nothing runs: any other command gets ``not found`` on stderr and exit
-status 127, as from ``sh``. Commands may come wrapped as ``/bin/sh -c '...'`` with leading
-``NAME=value;`` assignments (what the feed's ``ssh_cmd()`` sends); the command inside is
-what counts.
+Nothing runs: any other command gets ``not found`` on stderr and exit status 127, as from
+``sh``. An interactive session (what the feed's ``ssh_cmd(pty: TRUE)`` opens for ``uname``)
+gets a prompt, and each line it writes is answered the same way. Commands may come wrapped
+as ``/bin/sh -c '...'`` with leading ``NAME=value;`` assignments (what the feed's
+``ssh_cmd()`` sends); the command inside is what counts.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ USER: Final = "auditor"
 PASSWORD: Final = "lab-audit-pass"
 RELEASE: Final = "12.5"
 KERNEL: Final = "Linux lab 6.1.0-18-amd64 #1 SMP PREEMPT_DYNAMIC Debian 6.1.76-1 x86_64 GNU/Linux"
+PROMPT: Final = b"auditor@lab:~$ "
 _WRAPPED: Final = re.compile(r"^/bin/sh -c '(.*)'$", re.DOTALL)
 _ASSIGNMENTS: Final = re.compile(r"^(?:\s*[A-Za-z_][A-Za-z0-9_]*=[^;\s]*\s*;)*\s*")
 
@@ -108,14 +110,37 @@ class DebianHostService(SshService):
             "encoding": None,
         }
 
-    def _run(self, process: asyncssh.SSHServerProcess[bytes]) -> None:
-        command = command_of(process.command or "")
+    async def _run(self, process: asyncssh.SSHServerProcess[bytes]) -> None:
+        if process.command is not None:
+            status = self._answer(process, process.command)
+            process.exit(status)
+            return
+        # An interactive shell: a prompt, then each line answered as a command. On a
+        # terminal the line typed comes back first, as a tty echoes it.
+        echo = process.get_terminal_type() is not None
+        process.stdout.write(PROMPT)
+        try:
+            async for line in process.stdin:
+                typed = line.decode(errors="replace").strip()
+                if echo:
+                    process.stdout.write(line.rstrip(b"\r\n") + b"\n")
+                if typed == "exit":
+                    break
+                if typed:
+                    self._answer(process, typed)
+                process.stdout.write(PROMPT)
+        except asyncssh.BreakReceived:
+            pass
+        process.exit(0)
+
+    def _answer(self, process: asyncssh.SSHServerProcess[bytes], line: str) -> int:
+        """Write what ``line`` prints; its exit status."""
+        command = command_of(line)
         self.commands.append(command)
         key = "dpkg-query" if command.startswith("dpkg-query -W") else command
         output = self._answers.get(key)
         if output is None:
             process.stderr.write(f"sh: 1: {command.split(' ', 1)[0]}: not found\n".encode())
-            process.exit(127)
-        else:
-            process.stdout.write(output.encode())
-            process.exit(0)
+            return 127
+        process.stdout.write(output.encode())
+        return 0

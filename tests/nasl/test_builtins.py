@@ -87,6 +87,7 @@ SSH = (
     *("ssh_connect", "ssh_disconnect", "ssh_session_id_from_sock", "ssh_get_sock"),
     *("ssh_set_login", "ssh_userauth", "ssh_get_issue_banner", "ssh_get_server_banner"),
     *("ssh_get_host_key", "ssh_get_auth_methods", "ssh_request_exec"),
+    *("ssh_shell_open", "ssh_shell_read", "ssh_shell_write", "ssh_shell_close"),
 )
 
 

@@ -19,6 +19,11 @@ may be hostile or just slow:
   when the server wants an answer (OpenSSH's keepalives expect exactly that), channels the
   server tries to open are refused, and messages for channels we gave up are dropped.
 
+Interactive shells (:mod:`ixion.nasl.sshshell`) use the same channels and dispatcher: a
+shell's channel is opened with ``flow``, which holds the server back by the window once
+the unread output reaches the cap, instead of closing, and :meth:`Channels.poll` waits
+for a message no longer than a shell read may.
+
 A session runs its commands one after the other, each on a channel of its own; channel
 numbers are never reused, so late messages for an abandoned channel cannot be mistaken
 for a newer one's. A new key exchange started by the server is not supported: it ends
@@ -39,9 +44,10 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from .sshkex import Reader
+    from .sshshell import Shell
     from .sshwire import SshClient
 
-__all__ = ["ChannelError", "Channels", "ExecResult", "channels"]
+__all__ = ["Channel", "ChannelError", "Channels", "ExecResult", "channels"]
 
 # Message numbers (RFC 4250).
 KEXINIT: Final = 20
@@ -82,11 +88,15 @@ class ExecResult:
 
 
 @dataclass(slots=True)
-class _Channel:
+class Channel:
     """One channel's state, as the dispatcher updates it."""
 
     local: int
     cap: int
+    #: A shell's channel: past the cap the window is no longer reopened (the server must
+    #: wait until a read takes the data) instead of the channel being closed, since a
+    #: shell lives on between reads.
+    flow: bool = False
     remote: int = 0
     #: None while the server has not answered the open; then whether it accepted.
     accepted: bool | None = None
@@ -119,12 +129,24 @@ class Channels:
     """The connection layer of one logged-in client: its channels and what the server asks."""
 
     def __init__(self, client: SshClient) -> None:
-        self.client = client
+        # Weak: this layer is the value of a table weakly keyed by the client, which a
+        # strong reference back would keep alive for ever.
+        self._client = weakref.ref(client)
+        #: The open shell (:mod:`ixion.nasl.sshshell`); at most one, as in OpenVAS.
+        self.shell: Shell | None = None
         #: Set by the authentication built-ins once the server accepted us; channels need it.
         self.logged_in = False
         self._last = -1
-        self._open: dict[int, _Channel] = {}
-        self._clock: Callable[[], float] = lambda: 0.0
+        self._open: dict[int, Channel] = {}
+        #: The run's monotonic clock; the built-ins set it before each use.
+        self.clock: Callable[[], float] = lambda: 0.0
+
+    @property
+    def client(self) -> SshClient:
+        client = self._client()
+        if client is None:
+            raise SshError("the SSH session has ended")
+        return client
 
     # -- running a command -----------------------------------------------------------------
     def execute(self, command: bytes, cap: int, clock: Callable[[], float]) -> ExecResult:
@@ -137,22 +159,22 @@ class Channels:
         :class:`SshError` when the connection fails; a timeout after the command started is
         no error (see :attr:`ExecResult.timed_out`).
         """
-        self._clock = clock
-        channel = self._open_session(cap)
+        self.clock = clock
+        channel = self.open_session(cap)
         started = timed_out = False
         try:
-            started = self._request(channel, b"exec", string(command))
+            started = self.request(channel, b"exec", string(command))
             if started:
-                self._until(lambda: channel.closed or channel.truncated, quiet=channel)
+                self.until(lambda: channel.closed or channel.truncated, quiet=channel)
         except SshError as error:
             if not _timed_out(error):
-                self._abandon(channel)
+                self.abandon(channel)
                 raise
             if not started:
-                self._close(channel, wait=False)
+                self.close(channel, wait=False)
                 raise
             timed_out = True
-        self._close(channel, wait=not timed_out)
+        self.close(channel, wait=not timed_out)
         if not started:
             raise ChannelError("the server refused to run the command")
         return ExecResult(
@@ -164,9 +186,10 @@ class Channels:
             channel.truncated,
         )
 
-    def _open_session(self, cap: int) -> _Channel:
+    def open_session(self, cap: int, *, flow: bool = False) -> Channel:
+        """Open a ``session`` channel; raises :class:`ChannelError` if the server refuses."""
         self._last += 1
-        channel = _Channel(self._last, cap)
+        channel = Channel(self._last, cap, flow)
         self._open[channel.local] = channel
         self.client.send(
             bytes([CHANNEL_OPEN])
@@ -174,15 +197,15 @@ class Channels:
             + struct.pack(">III", channel.local, _WINDOW, _MAX_DATA)
         )
         try:
-            self._until(lambda: channel.accepted is not None)
+            self.until(lambda: channel.accepted is not None, quiet=channel)
         except SshError:
-            self._abandon(channel)
+            self.abandon(channel)
             raise
         if not channel.accepted:
             raise ChannelError(f"the server refused a session channel: {channel.refusal}")
         return channel
 
-    def _request(self, channel: _Channel, kind: bytes, data: bytes) -> bool:
+    def request(self, channel: Channel, kind: bytes, data: bytes) -> bool:
         """Send a channel request that wants an answer; whether the server granted it."""
         self.client.send(
             bytes([CHANNEL_REQUEST])
@@ -191,43 +214,56 @@ class Channels:
             + b"\1"
             + data
         )
-        self._until(lambda: bool(channel.replies) or channel.closed)
+        self.until(lambda: bool(channel.replies) or channel.closed, quiet=channel)
         return bool(channel.replies) and channel.replies.pop(0)
 
-    def _close(self, channel: _Channel, *, wait: bool) -> None:
+    def close(self, channel: Channel, *, wait: bool) -> None:
         """Close our side; with ``wait``, read (and drop) what comes until the server's
         close, so the next command starts on a quiet connection."""
         if channel.closed:
             return
-        self._send_close(channel)
+        self.send_close(channel)
         if wait:
             try:
-                self._until(lambda: channel.closed)
+                self.until(lambda: channel.closed)
             except SshError as error:
                 if not _timed_out(error):
                     raise
-        self._abandon(channel)
+        self.abandon(channel)
 
-    def _send_close(self, channel: _Channel) -> None:
+    def send_eof(self, channel: Channel) -> None:
+        """Tell the server we send nothing more (a shell then ends as on end of input)."""
+        if not channel.close_sent and not channel.closed:
+            self.client.send(bytes([CHANNEL_EOF]) + struct.pack(">I", channel.remote))
+
+    def send_close(self, channel: Channel) -> None:
         if not channel.close_sent:
             channel.close_sent = True
             self.client.send(bytes([CHANNEL_CLOSE]) + struct.pack(">I", channel.remote))
 
-    def _abandon(self, channel: _Channel) -> None:
+    def abandon(self, channel: Channel) -> None:
         """Forget the channel: whatever still comes for it is dropped."""
         self._open.pop(channel.local, None)
 
     # -- the dispatcher --------------------------------------------------------------------
-    def _until(self, done: Callable[[], bool], quiet: _Channel | None = None) -> None:
+    def until(self, done: Callable[[], bool], quiet: Channel | None = None) -> None:
         """Dispatch messages until ``done()``. With ``quiet``, time out when that channel
         said nothing for the session's timeout, even while other messages (keepalives)
         keep the connection busy: each read alone would never time out then."""
         if quiet is not None:
-            quiet.heard = self._clock()
+            quiet.heard = self.clock()
         while not done():
-            if quiet is not None and self._clock() - quiet.heard > self.client.timeout:
+            if quiet is not None and self.clock() - quiet.heard > self.client.timeout:
                 raise SshError("the command went quiet") from TimeoutError()
             self._step()
+
+    def poll(self, wait: float) -> bool:
+        """Act on one message if one starts within ``wait`` seconds; whether one did
+        (:meth:`SshClient.input_begun`)."""
+        if not self.client.input_begun(wait):
+            return False
+        self._step()
+        return True
 
     def _step(self) -> None:
         """Read one message and act on it."""
@@ -251,12 +287,12 @@ class Channels:
         elif OPEN_CONFIRMATION <= kind <= CHANNEL_FAILURE:
             channel = self._open.get(message.uint32())
             if channel is not None:
-                channel.heard = self._clock()
+                channel.heard = self.clock()
                 self._on_channel(kind, message, channel)
         # Anything else (REQUEST_SUCCESS/FAILURE we never asked for, late authentication
         # answers) has nothing to do with our channels.
 
-    def _on_channel(self, kind: int, message: Reader, channel: _Channel) -> None:
+    def _on_channel(self, kind: int, message: Reader, channel: Channel) -> None:
         if kind == OPEN_CONFIRMATION:
             channel.remote, channel.remote_window, channel.remote_max = struct.unpack(
                 ">III", message.take(12)
@@ -267,7 +303,7 @@ class Channels:
             reason = message.string().decode("utf-8", "replace")
             channel.refusal = f"{reason} (code {code})"
             channel.accepted = False
-            self._abandon(channel)
+            self.abandon(channel)
         elif kind == WINDOW_ADJUST:
             channel.remote_window = min(channel.remote_window + message.uint32(), _MAX_WINDOW)
         elif kind == CHANNEL_DATA:
@@ -278,26 +314,37 @@ class Channels:
         elif kind == CHANNEL_EOF:
             channel.eof = True
         elif kind == CHANNEL_CLOSE:
-            self._send_close(channel)
+            self.send_close(channel)
             channel.closed = True
-            self._abandon(channel)
+            self.abandon(channel)
         elif kind == CHANNEL_REQUEST:
             self._on_request(channel, message)
         else:  # CHANNEL_SUCCESS or CHANNEL_FAILURE
             channel.replies.append(kind == CHANNEL_SUCCESS)
 
-    def _on_data(self, channel: _Channel, data: bytes, into: bytearray | None) -> None:
+    def _on_data(self, channel: Channel, data: bytes, into: bytearray | None) -> None:
         if len(data) > channel.window:
             raise SshError("the server sent more than the channel window allows")
         channel.window -= len(data)
-        if into is not None and not channel.truncated:
+        if into is not None and channel.flow:
+            into += data
+        elif into is not None and not channel.truncated:
             room = channel.cap - len(channel.stdout) - len(channel.stderr)
             into += data[: max(room, 0)]
             if len(data) > room:
                 # Past the cap: stop reopening the window and close, so at most one window
                 # more can come before the server's close.
                 channel.truncated = True
-                self._send_close(channel)
+                self.send_close(channel)
+        self.reopen(channel)
+
+    def reopen(self, channel: Channel) -> None:
+        """Reopen the window once half of it is used, unless we are closing, or a shell's
+        unread output reached the cap (then the next read reopens it): so a shell keeps at
+        most the cap and one window unread."""
+        held = len(channel.stdout) + len(channel.stderr)
+        if channel.flow and held >= channel.cap:
+            return
         if not channel.close_sent and channel.window < _WINDOW // 2:
             self.client.send(
                 bytes([WINDOW_ADJUST])
@@ -305,7 +352,7 @@ class Channels:
             )
             channel.window = _WINDOW
 
-    def _on_request(self, channel: _Channel, message: Reader) -> None:
+    def _on_request(self, channel: Channel, message: Reader) -> None:
         name = message.string()
         want_reply = message.byte()
         if name == b"exit-status":

@@ -108,6 +108,26 @@ class SshClient:
         chunk, self._buffer = self._buffer[:size], self._buffer[size:]
         return chunk
 
+    def input_begun(self, wait: float) -> bool:
+        """Whether bytes of a message are here, or arrive within ``wait`` seconds.
+
+        Only the first byte is waited for this briefly: the rest of a packet is read with
+        the session's timeout (:meth:`receive`), since a packet cut off by a timeout would
+        leave the decryption out of step with the stream.
+        """
+        if self._buffer:
+            return True
+        try:
+            data = self.connection.recv(65536, self.limit(wait))
+        except TimeoutError:
+            return False
+        except OSError as err:
+            raise SshError(f"reading from the server: {err}") from err
+        if not data:
+            raise SshError("the server closed the connection")
+        self._buffer += data
+        return True
+
     def _write(self, data: bytes) -> None:
         try:
             self.connection.send(data)

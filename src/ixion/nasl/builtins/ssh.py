@@ -33,12 +33,14 @@ script sees follows C:
   goes quiet for the session's timeout returns what it wrote so far. NULL, with a
   warning, for an unknown session, no ``cmd``, a session not logged in, a server that
   refuses the channel or the command, or a broken connection.
+* ``ssh_shell_open``, ``ssh_shell_read``, ``ssh_shell_write``, ``ssh_shell_close``: the
+  interactive shell, in :mod:`.ssh_shell` (its table is merged into this one).
 
 Where ixion differs: no user set gives ``root`` (libssh takes the local user's name);
 ``ssh_request_exec`` asks for no pseudo-terminal (C does, which makes a real sshd merge
 stderr into stdout and end lines with CR LF) and keeps at most ``max_string`` bytes of
 output; a private key that does not load is a warning (C says so only when verbose);
-shells and SFTP are not implemented.
+SFTP is not implemented.
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ from ixion.nasl.sshchannel import ExecResult, channels
 from ixion.nasl.sshwire import SshClient, SshError, SshSession
 
 from .network import ENCAPS_IP, connect, socket_of
+from .ssh_shell import FUNCTIONS as SHELL_FUNCTIONS
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -349,4 +352,5 @@ FUNCTIONS: Final[dict[str, Callable[[Call], Value]]] = {
     "ssh_get_host_key": _ssh_get_host_key,
     "ssh_get_auth_methods": _ssh_get_auth_methods,
     "ssh_request_exec": _ssh_request_exec,
+    **SHELL_FUNCTIONS,
 }
