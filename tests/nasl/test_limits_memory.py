@@ -163,35 +163,31 @@ def test_the_resident_set_is_read_and_none_where_it_cannot_be() -> None:
     assert missing.read() is None  # and it does not try again
 
 
+class _Watched:
+    """A run for the watcher thread that only notes the resident set it is told."""
+
+    allocated = 0
+
+    def __init__(self) -> None:
+        self.seen = threading.Event()
+        self.resident = 0
+
+    def memory_alarm(self, resident: int) -> None:
+        self.resident = resident
+        self.seen.set()
+
+
 def test_the_watcher_thread_alarms_a_watched_run() -> None:
-    class Watched:
-        allocated = 0
-
-        def __init__(self) -> None:
-            self.seen = threading.Event()
-
-        def memory_alarm(self, resident: int) -> None:
-            assert resident > 0
-            self.seen.set()
-
-    watched = Watched()
+    watched = _Watched()
     watch_memory(watched)
     assert watched.seen.wait(5)
+    assert watched.resident > 0
 
 
 def test_the_watcher_thread_lets_a_finished_run_go() -> None:
     # A run the watcher still held would keep its values (up to its budget) alive, and
     # raise the next run's baseline by as much.
-    class Watched:
-        allocated = 0
-
-        def __init__(self) -> None:
-            self.seen = threading.Event()
-
-        def memory_alarm(self, resident: int) -> None:
-            self.seen.set()
-
-    watched = Watched()
+    watched = _Watched()
     watch_memory(watched)
     assert watched.seen.wait(5)
     stop_watching(watched)

@@ -14,7 +14,6 @@ compares versions. Skipped without the feed snapshot, as ``test_feed_scan``.
 from __future__ import annotations
 
 import asyncio
-import shutil
 from typing import TYPE_CHECKING, Final
 
 import pytest
@@ -26,22 +25,16 @@ from cryptography.hazmat.primitives.serialization import (
     PublicFormat,
 )
 
-from ixion.client.connection import ClientConnection
 from ixion.ntp import (
     AttachedFile,
-    Bye,
-    FileAccepted,
-    LongAttack,
     Message,
-    Preferences,
-    PreferencesErrors,
     Report,
     ReportKind,
 )
 from tests.lab import DebianHostService
 from tests.lab._debian import PASSWORD, USER
-from tests.server.test_daemon import PATIENCE, add_user, free_port, running, write_config
-from tests.server.test_feed_scan import FEED, SCANNER, closure
+from tests.server.test_daemon import free_port, running
+from tests.server.test_feed_scan import FEED, SCANNER, attack, feed_daemon
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -64,45 +57,22 @@ def scan(
 ) -> tuple[DebianHostService, list[Message], dict[str, int]]:
     """Scan the pretend host with ``openssh-server`` at version ``openssh``; with ``key``,
     the account logs in with that key (attached as a file), not a password."""
-    scripts = closure((ADVISORY,))
-    config = write_config(tmp_path, "auto_enable_dependencies = yes\nplugins_timeout = 60\n")
-    add_user(config)
-    folder = tmp_path / "state" / "plugins"
-    folder.mkdir(parents=True)
-    for path in FEED.glob("*.inc"):
-        shutil.copy(path, folder)
-    for name, (path, _) in scripts.items():
-        shutil.copy(path, folder / name)
-    ids = {name: plugin_id for name, (_, plugin_id) in scripts.items()}
-
-    async def scenario(port: int, ssh_port: int) -> list[Message]:
-        client = await ClientConnection.open("127.0.0.1", port, io_timeout=PATIENCE * 4)
-        await client.login("tester", "testpass")
-        items = [
-            ("port_range", str(ssh_port)),
-            ("plugin_set", ";".join(map(str, [SCANNER, ids[ADVISORY]]))),
-            ("ntp_client_accepts_notes", "yes"),
-            ("SSH Authorization[entry]:SSH login name:", USER),
-        ]
-        if key is None:
-            items.append(("SSH Authorization[password]:SSH password (unsafe!):", PASSWORD))
-        else:
-            items.append(("SSH Authorization[file]:SSH private key:", "/home/tester/id_ed25519"))
-            items.append(("SSH Authorization[password]:SSH key passphrase:", PASSPHRASE))
-        await client.send(Preferences(items=tuple(items)))
-        assert isinstance(await client.receive(), PreferencesErrors)
-        if key is not None:
-            secret = key.private_bytes(
-                Encoding.PEM, PrivateFormat.OpenSSH, BestAvailableEncryption(PASSPHRASE.encode())
-            )
-            await client.send(AttachedFile(name="/home/tester/id_ed25519", data=secret))
-            assert isinstance(await client.receive(), FileAccepted)
-        await client.send(LongAttack(targets="127.0.0.1"))
-        seen: list[Message] = []
-        while not isinstance(msg := await client.receive(), Bye):
-            seen.append(msg)
-        await client.close()
-        return seen
+    config, ids = feed_daemon(tmp_path, (ADVISORY,))
+    items = [
+        ("plugin_set", ";".join(map(str, [SCANNER, ids[ADVISORY]]))),
+        ("ntp_client_accepts_notes", "yes"),
+        ("SSH Authorization[entry]:SSH login name:", USER),
+    ]
+    files = []
+    if key is None:
+        items.append(("SSH Authorization[password]:SSH password (unsafe!):", PASSWORD))
+    else:
+        items.append(("SSH Authorization[file]:SSH private key:", "/home/tester/id_ed25519"))
+        items.append(("SSH Authorization[password]:SSH key passphrase:", PASSPHRASE))
+        secret = key.private_bytes(
+            Encoding.PEM, PrivateFormat.OpenSSH, BestAvailableEncryption(PASSPHRASE.encode())
+        )
+        files.append(AttachedFile(name="/home/tester/id_ed25519", data=secret))
 
     packages = {"openssh-server": openssh, "libc6": "2.36-9+deb12u4"}
     public = None
@@ -111,7 +81,8 @@ def scan(
     with DebianHostService(packages, public) as host:
         port = free_port()
         with running(config, port):
-            seen = asyncio.run(asyncio.wait_for(scenario(port, host.port), 300))
+            ssh_port = [("port_range", str(host.port))]
+            seen = asyncio.run(asyncio.wait_for(attack(port, ssh_port + items, files), 300))
     return host, seen, ids
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Final
 
@@ -27,7 +27,16 @@ import pytest
 from ixion.client.connection import ClientConnection
 from ixion.nasl.description import Describer, DescriptionError
 from ixion.nasl.plugin_info import plugin_id
-from ixion.ntp import Bye, LongAttack, Message, Preferences, PreferencesErrors, Report
+from ixion.ntp import (
+    AttachedFile,
+    Bye,
+    FileAccepted,
+    LongAttack,
+    Message,
+    Preferences,
+    PreferencesErrors,
+    Report,
+)
 from tests.lab import Lab
 from tests.server.test_daemon import PATIENCE, add_user, free_port, running, write_config
 
@@ -70,12 +79,10 @@ def closure(names: tuple[str, ...]) -> dict[str, tuple[Path, int]]:
     return found
 
 
-@pytest.fixture(scope="module")
-def feed_scan(
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[tuple[dict[str, int], list[Message], Path]]:
-    tmp_path = tmp_path_factory.mktemp("feed")
-    scripts = closure(CHECKS)
+def feed_daemon(tmp_path: Path, checks: tuple[str, ...]) -> tuple[Path, dict[str, int]]:
+    """A daemon configuration (user ``tester``) whose ``plugins_folder`` holds the checks'
+    closure and every ``.inc``; and the NTP id of each script, by file name."""
+    scripts = closure(checks)
     config = write_config(tmp_path, "auto_enable_dependencies = yes\nplugins_timeout = 60\n")
     add_user(config)
     folder = tmp_path / "state" / "plugins"
@@ -84,30 +91,46 @@ def feed_scan(
         shutil.copy(path, folder)
     for name, (path, _) in scripts.items():
         shutil.copy(path, folder / name)
-    ids = [scripts[name][1] for name in CHECKS]
+    return config, {name: plugin_id for name, (_, plugin_id) in scripts.items()}
 
-    async def scenario(port: int, lab: dict[str, int]) -> list[Message]:
-        client = await ClientConnection.open("127.0.0.1", port, io_timeout=PATIENCE * 4)
-        await client.login("tester", "testpass")
-        ports = ",".join(str(lab[name]) for name in ("http", "ftp", "smtp", "ssh"))
+
+async def attack(
+    port: int, items: Sequence[tuple[str, str]], files: Sequence[AttachedFile] = ()
+) -> list[Message]:
+    """As ``tester``: set ``items``, attach ``files``, scan 127.0.0.1; what came until BYE."""
+    client = await ClientConnection.open("127.0.0.1", port, io_timeout=PATIENCE * 4)
+    await client.login("tester", "testpass")
+    await client.send(Preferences(items=tuple(items)))
+    assert isinstance(await client.receive(), PreferencesErrors)
+    for file in files:
+        await client.send(file)
+        assert isinstance(await client.receive(), FileAccepted)
+    await client.send(LongAttack(targets="127.0.0.1"))
+    seen: list[Message] = []
+    while not isinstance(msg := await client.receive(), Bye):
+        seen.append(msg)
+    await client.close()
+    return seen
+
+
+@pytest.fixture(scope="module")
+def feed_scan(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[dict[str, int], list[Message], Path]]:
+    tmp_path = tmp_path_factory.mktemp("feed")
+    config, all_ids = feed_daemon(tmp_path, CHECKS)
+    ids = [all_ids[name] for name in CHECKS]
+
+    with Lab() as lab:
+        ports = ",".join(str(lab.ports[name]) for name in ("http", "ftp", "smtp", "ssh"))
         items = (
             ("port_range", ports),
             ("plugin_set", ";".join(map(str, [SCANNER, *ids]))),
             ("ntp_client_accepts_notes", "yes"),
         )
-        await client.send(Preferences(items=items))
-        assert isinstance(await client.receive(), PreferencesErrors)
-        await client.send(LongAttack(targets="127.0.0.1"))
-        seen: list[Message] = []
-        while not isinstance(msg := await client.receive(), Bye):
-            seen.append(msg)
-        await client.close()
-        return seen
-
-    with Lab() as lab:
         port = free_port()
         with running(config, port):
-            seen = asyncio.run(asyncio.wait_for(scenario(port, lab.ports), 300))
+            seen = asyncio.run(asyncio.wait_for(attack(port, items), 300))
         yield {"ids": dict(zip(CHECKS, ids, strict=True)), **lab.ports}, seen, tmp_path  # type: ignore[dict-item]
 
 

@@ -52,13 +52,20 @@ def _compile(call: Call, name: str, pattern: bytes) -> Pattern[bytes] | None:
         return None
 
 
-def _ereg(call: Call) -> Value:
+def _searchable(call: Call, name: str) -> tuple[Pattern[bytes], bytes] | None:
+    """The compiled pattern and the subject, or None (a bad pattern warns) if either lacks."""
     pattern, subject = call.text("pattern"), _subject(call)
     if pattern is None or subject is None:
         return None
-    compiled = _compile(call, "ereg", pattern)
-    if compiled is None:
+    compiled = _compile(call, name, pattern)
+    return None if compiled is None else (compiled, subject)
+
+
+def _ereg(call: Call) -> Value:
+    found = _searchable(call, "ereg")
+    if found is None:
         return None
+    compiled, subject = found
     if not call.integer("multiline", 0):
         end = subject.find(b"\n")
         if end == 0:
@@ -81,12 +88,10 @@ def _egrep(call: Call) -> Value:
 
 
 def _eregmatch(call: Call) -> Value:
-    pattern, subject = call.text("pattern"), _subject(call)
-    if pattern is None or subject is None:
+    found = _searchable(call, "eregmatch")
+    if found is None:
         return None
-    compiled = _compile(call, "eregmatch", pattern)
-    if compiled is None:
-        return None
+    compiled, subject = found
     if not call.integer("find_all", 0):
         match = call.rt.search(compiled, subject)
         if match is None:

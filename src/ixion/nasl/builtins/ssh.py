@@ -34,7 +34,7 @@ script sees follows C:
   warning, for an unknown session, no ``cmd``, a session not logged in, a server that
   refuses the channel or the command, or a broken connection.
 * ``ssh_shell_open``, ``ssh_shell_read``, ``ssh_shell_write``, ``ssh_shell_close``: the
-  interactive shell, in :mod:`.ssh_shell` (its table is merged into this one).
+  interactive shell, in :mod:`.ssh_shell` (a family of its own, on these sessions).
 
 Where ixion differs: no user set gives ``root`` (libssh takes the local user's name);
 ``ssh_request_exec`` asks for no pseudo-terminal (C does, which makes a real sshd merge
@@ -52,7 +52,6 @@ from ixion.nasl.sshchannel import ExecResult, channels
 from ixion.nasl.sshwire import SshClient, SshError, SshSession
 
 from .network import ENCAPS_IP, connect, socket_of
-from .ssh_shell import FUNCTIONS as SHELL_FUNCTIONS
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -62,7 +61,7 @@ if TYPE_CHECKING:
 
     from .call import Call
 
-__all__ = ["FUNCTIONS"]
+__all__ = ["FUNCTIONS", "session_named"]
 
 #: libssh's ``SSH_AUTH_METHOD_*`` bits, in the order ``ssh_get_auth_methods`` lists them.
 _METHODS: Final = (
@@ -138,7 +137,7 @@ def _ssh_connect(call: Call) -> Value:
     return session_id if client is not None else 0
 
 
-def _session(call: Call, name: str | None) -> tuple[int, SshSession] | None:
+def session_named(call: Call, name: str | None) -> tuple[int, SshSession] | None:
     """The session the first argument names; a warning (if ``name``) when there is none."""
     session_id = call.integer(0, -1)
     session = call.rt.connections.ssh.get(session_id)
@@ -149,7 +148,7 @@ def _session(call: Call, name: str | None) -> tuple[int, SshSession] | None:
 
 
 def _ssh_disconnect(call: Call) -> Value:
-    found = _session(call, None)
+    found = session_named(call, None)
     if found is not None:
         session_id, session = found
         del call.rt.connections.ssh[session_id]
@@ -168,7 +167,7 @@ def _ssh_session_id_from_sock(call: Call) -> Value:
 
 
 def _ssh_get_sock(call: Call) -> Value:
-    found = _session(call, "ssh_get_sock")
+    found = session_named(call, "ssh_get_sock")
     return -1 if found is None else found[1].socket
 
 
@@ -186,7 +185,7 @@ def _set_login(call: Call, session: SshSession) -> None:
 
 
 def _ssh_set_login(call: Call) -> Value:
-    found = _session(call, "ssh_set_login")
+    found = session_named(call, "ssh_set_login")
     if found is not None:
         _set_login(call, found[1])
     return None
@@ -215,7 +214,7 @@ def _kb_text(call: Call, name: str) -> bytes | None:
 
 
 def _ssh_userauth(call: Call) -> Value:
-    found = _session(call, "ssh_userauth")
+    found = session_named(call, "ssh_userauth")
     if found is None:
         return None
     session = found[1]
@@ -263,7 +262,7 @@ def _ssh_userauth(call: Call) -> Value:
 def _asked_methods(call: Call, name: str) -> SshSession | None:
     """The session, once the server was asked which methods it takes (which is also when
     it shows its issue banner)."""
-    found = _session(call, name)
+    found = session_named(call, name)
     if found is None:
         return None
     session = found[1]
@@ -281,13 +280,13 @@ def _ssh_get_issue_banner(call: Call) -> Value:
 
 
 def _ssh_get_server_banner(call: Call) -> Value:
-    found = _session(call, "ssh_get_server_banner")
+    found = session_named(call, "ssh_get_server_banner")
     client = None if found is None else found[1].client
     return None if client is None else client.server_version
 
 
 def _ssh_get_host_key(call: Call) -> Value:
-    found = _session(call, "ssh_get_host_key")
+    found = session_named(call, "ssh_get_host_key")
     client = None if found is None else found[1].client
     return None if client is None or not client.host_key else client.host_key
 
@@ -311,7 +310,7 @@ def _streams(result: ExecResult, stdout: int, stderr: int) -> bytes:
 
 
 def _ssh_request_exec(call: Call) -> Value:
-    found = _session(call, "ssh_request_exec")
+    found = session_named(call, "ssh_request_exec")
     if found is None:
         return None
     session_id, session = found
@@ -352,5 +351,4 @@ FUNCTIONS: Final[dict[str, Callable[[Call], Value]]] = {
     "ssh_get_host_key": _ssh_get_host_key,
     "ssh_get_auth_methods": _ssh_get_auth_methods,
     "ssh_request_exec": _ssh_request_exec,
-    **SHELL_FUNCTIONS,
 }

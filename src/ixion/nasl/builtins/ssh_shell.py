@@ -1,4 +1,4 @@
-"""The SSH shell built-ins (C's ``nasl_ssh_shell_*``), merged into :mod:`.ssh`'s table.
+"""The SSH shell built-ins (C's ``nasl_ssh_shell_*``), on the sessions of :mod:`.ssh`.
 
 The feed's ``ssh_func.inc`` talks to a shell where a command cannot be run alone (network
 devices) or must run as another user (``su``): open, write a line, read, and so on. What
@@ -33,11 +33,12 @@ from ixion.nasl.sshchannel import channels
 from ixion.nasl.sshkex import SshError
 from ixion.nasl.sshshell import ShellEnded, open_shell
 
+from .ssh import session_named
+
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from ixion.nasl.sshshell import Shell
-    from ixion.nasl.sshwire import SshSession
     from ixion.nasl.values import Value
 
     from .call import Call
@@ -45,20 +46,9 @@ if TYPE_CHECKING:
 __all__ = ["FUNCTIONS"]
 
 
-def _session(call: Call, name: str) -> tuple[int, SshSession] | None:
-    """The session the first argument names, or a warning as C's session check gives."""
-    session_id = call.integer(0, -1)
-    session = call.rt.connections.ssh.get(session_id)
-    if session is None:
-        how = "Invalid" if session_id <= 0 else "Bad"
-        call.warn(f"{how} SSH session id {session_id} passed to {name}")
-        return None
-    return session_id, session
-
-
 def _shell(call: Call, name: str) -> Shell | None:
     """The session's open shell, its clock set for this call; a warning if there is none."""
-    found = _session(call, name)
+    found = session_named(call, name)
     if found is None:
         return None
     session_id, session = found
@@ -71,7 +61,7 @@ def _shell(call: Call, name: str) -> Shell | None:
 
 
 def _ssh_shell_open(call: Call) -> Value:
-    found = _session(call, "ssh_shell_open")
+    found = session_named(call, "ssh_shell_open")
     if found is None:
         return None
     session_id, session = found
@@ -124,7 +114,7 @@ def _ssh_shell_write(call: Call) -> Value:
 
 
 def _ssh_shell_close(call: Call) -> Value:
-    found = _session(call, "ssh_shell_close")
+    found = session_named(call, "ssh_shell_close")
     client = None if found is None else found[1].client
     shell = None if client is None else channels(client).shell
     if shell is not None:
