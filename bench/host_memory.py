@@ -34,9 +34,9 @@ from typing import cast
 from ixion.engine.events import Event, Finding, HostFinished, HostStarted
 from ixion.engine.job import HostJob, ScanSettings
 from ixion.engine.loader import builtin_origins
-from ixion.engine.ports import parse_port_range
 from ixion.engine.scan import Scan
 from ixion.engine.worker import ForkServer, HostWorker
+from ixion.plugin_api.ports import parse_port_range
 
 HOLD_ID = 1
 QUICK_ID = 2
@@ -46,7 +46,7 @@ PLUGIN = """\
 import asyncio
 import gc
 
-from ixion.engine.plugin import Category, PluginInfo
+from ixion.plugin_api.metadata import Category, PluginInfo
 
 INFO = PluginInfo(
     id={id},

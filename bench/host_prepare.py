@@ -32,8 +32,8 @@ from pathlib import Path
 from ixion.engine.host import HostScan
 from ixion.engine.job import HostJob, ScanSettings
 from ixion.engine.loader import load_all, load_plugins
-from ixion.engine.ports import parse_port_range
 from ixion.engine.prepared import Preparer
+from ixion.plugin_api.ports import parse_port_range
 
 MiB = 1024 * 1024
 

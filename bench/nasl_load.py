@@ -4,7 +4,7 @@
                                         [--runs N] [--warm-only]
 
 Loads every .nasl under FOLDER (default /tmp/feed/nvt-feed, the extracted community feed;
-nothing of it belongs in this repository) with :func:`ixion.nasl.catalog.load_catalog`,
+nothing of it belongs in this repository) with :func:`ixion.nasl.catalog.cache.load_catalog`,
 includes from FOLDER itself, into a fresh cache file (a temporary one unless --cache, which
 is deleted first), twice in this process: cold (everything described) and warm (everything
 from the cache). Then maps every script to a PluginInfo.
@@ -44,8 +44,8 @@ def reason(message: str) -> str:
 
 def fresh(folder: Path, cache: Path) -> None:
     """In a child process: one warm load and the PluginInfos, times as JSON on stdout."""
-    from ixion.nasl.catalog import load_catalog
-    from ixion.nasl.plugin_info import plugin_infos
+    from ixion.nasl.catalog.cache import load_catalog
+    from ixion.nasl.catalog.plugin_info import plugin_infos
 
     began = time.perf_counter()
     catalog = load_catalog(folder, cache)
@@ -104,8 +104,8 @@ def main() -> None:
     if args.warm_only and args.cache is None:
         parser.error("--warm-only needs --cache")
 
-    from ixion.nasl.catalog import load_catalog
-    from ixion.nasl.plugin_info import plugin_infos
+    from ixion.nasl.catalog.cache import load_catalog
+    from ixion.nasl.catalog.plugin_info import plugin_infos
 
     with tempfile.TemporaryDirectory() as scratch:
         cache = args.cache or Path(scratch) / "catalog.sqlite"

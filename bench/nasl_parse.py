@@ -26,8 +26,8 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ixion.nasl.errors import NaslSyntaxError
-from ixion.nasl.parser import parse
+from ixion.nasl.syntax.errors import NaslSyntaxError
+from ixion.nasl.syntax.parser import parse
 
 CHUNK = 250  # files per task: big enough to amortise pickling, small enough to balance
 

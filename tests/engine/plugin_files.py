@@ -7,11 +7,11 @@ import textwrap
 from pathlib import Path
 
 from ixion.engine.job import HostJob, ScanSettings
-from ixion.engine.ports import parse_port_range
+from ixion.plugin_api.ports import parse_port_range
 
 HEADER = """\
 import asyncio, os, signal, time
-from ixion.engine.plugin import Category, PluginInfo, PluginPreference, PreferenceType
+from ixion.plugin_api.metadata import Category, PluginInfo, PluginPreference, PreferenceType
 """
 
 

@@ -18,8 +18,8 @@ from ixion.engine.host import HostScan
 from ixion.engine.job import HostJob, ScanSettings
 from ixion.engine.loader import load_all, load_plugins
 from ixion.engine.nasl_plugins import preload_nasl
-from ixion.engine.plugin import Category
-from ixion.engine.ports import parse_port_range
+from ixion.plugin_api.metadata import Category
+from ixion.plugin_api.ports import parse_port_range
 from tests.engine.plugin_files import write_plugin
 from tests.lab import LOOPBACK, HttpService
 

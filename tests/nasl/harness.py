@@ -13,17 +13,17 @@ from dataclasses import dataclass, field
 from time import gmtime, struct_time
 from typing import TYPE_CHECKING
 
-from ixion.nasl.errors import NaslRuntimeError, NaslSyntaxError
 from ixion.nasl.interpreter import Interpreter
-from ixion.nasl.parser import parse
+from ixion.nasl.syntax.errors import NaslRuntimeError, NaslSyntaxError
+from ixion.nasl.syntax.parser import parse
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from ixion.nasl.diagnostics import Diagnostic
-    from ixion.nasl.includes import Includes
-    from ixion.nasl.kb import KnowledgeBase
-    from ixion.nasl.limits import Limits
+    from ixion.nasl.runtime.diagnostics import Diagnostic
+    from ixion.nasl.runtime.includes import Includes
+    from ixion.nasl.runtime.kb import KnowledgeBase
+    from ixion.nasl.runtime.limits import Limits
 
 #: 2023-11-14 22:13:20.25 UTC, a Tuesday.
 EPOCH = 1_700_000_000.25

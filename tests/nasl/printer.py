@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ixion.nasl import ast
+from ixion.nasl.syntax import ast
 
 QUOTE = '"'
 

@@ -8,7 +8,7 @@ Positions are left out: the tests that are about them compare nodes directly.
 
 from __future__ import annotations
 
-from ixion.nasl import ast
+from ixion.nasl.syntax import ast
 
 QUOTE = '"'
 

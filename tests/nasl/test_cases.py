@@ -13,8 +13,8 @@ from typing import Final
 
 import pytest
 
-from ixion.nasl.includes import Includes
-from ixion.nasl.limits import Limits
+from ixion.nasl.runtime.includes import Includes
+from ixion.nasl.runtime.limits import Limits
 from tests.nasl.harness import run_source
 
 CASES: Final = Path(__file__).parent / "cases"

@@ -6,9 +6,9 @@ from typing import TYPE_CHECKING
 
 from click.testing import CliRunner, Result
 
+from ixion.nasl.catalog.plugin_info import plugin_id
 from ixion.nasl.cli import cli, kb_item
-from ixion.nasl.metadata import NaslMetadata
-from ixion.nasl.plugin_info import plugin_id
+from ixion.nasl.description.metadata import NaslMetadata
 from tests.lab import HttpService
 
 if TYPE_CHECKING:

@@ -12,21 +12,22 @@ from pathlib import Path
 
 import pytest
 
-from ixion.nasl import ast
-from ixion.nasl.builtins import Call, standard_library
-from ixion.nasl.clock import SYSTEM_CLOCK
-from ixion.nasl.diagnostics import Diagnostic
-from ixion.nasl.errors import NaslRuntimeError, NaslSyntaxError
-from ixion.nasl.evaluate import EXPRESSIONS
-from ixion.nasl.execute import STATEMENTS
-from ixion.nasl.host import Report
-from ixion.nasl.includes import IncludeNotFound, Includes
+from ixion.nasl.builtins import standard_library
 from ixion.nasl.interpreter import Interpreter, ScriptResult
-from ixion.nasl.kb import MemoryKB
-from ixion.nasl.limits import Limits
-from ixion.nasl.parser import parse
-from ixion.nasl.sockets import TargetHost
-from ixion.nasl.values import Value
+from ixion.nasl.network.host import Report
+from ixion.nasl.network.sockets import TargetHost
+from ixion.nasl.runtime.clock import SYSTEM_CLOCK
+from ixion.nasl.runtime.diagnostics import Diagnostic
+from ixion.nasl.runtime.evaluate import EXPRESSIONS
+from ixion.nasl.runtime.execute import STATEMENTS
+from ixion.nasl.runtime.includes import IncludeNotFound, Includes
+from ixion.nasl.runtime.kb import MemoryKB
+from ixion.nasl.runtime.limits import Limits
+from ixion.nasl.runtime.run import Call
+from ixion.nasl.runtime.values import Value
+from ixion.nasl.syntax import ast
+from ixion.nasl.syntax.errors import NaslRuntimeError, NaslSyntaxError
+from ixion.nasl.syntax.parser import parse
 from tests.nasl.harness import FakeClock, run_source
 
 P = ast.Pos(1, 1)

@@ -11,14 +11,14 @@ import asyncio
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from ixion.engine.context import PluginContext
+from ixion.engine.context import HostContext
 from ixion.engine.events import Event, Finding, PortFound, Progress, Severity
 from ixion.engine.job import HostJob, ScanSettings
-from ixion.engine.kb import KbValue, KnowledgeBase
 from ixion.engine.loader import load_plugin
-from ixion.engine.plugin import Plugin
-from ixion.engine.ports import parse_port_range
 from ixion.engine.schedule import why_not_launch
+from ixion.plugin_api.kb import KbValue, KnowledgeBase
+from ixion.plugin_api.plugin import Plugin
+from ixion.plugin_api.ports import parse_port_range
 from tests.lab import LOOPBACK
 
 #: Every built-in plugin, in an order that respects their dependencies.
@@ -103,7 +103,7 @@ async def run_async(job: HostJob, names: Iterable[str], kb: KnowledgeBase | None
     outcome = Outcome(KnowledgeBase() if kb is None else kb)
     for name in names:
         loaded = plugin(name)
-        ctx = PluginContext(info=loaded.info, job=job, kb=outcome.kb, emit=outcome.events.append)
+        ctx = HostContext(info=loaded.info, job=job, kb=outcome.kb, emit=outcome.events.append)
         reason = why_not_launch(loaded.info, outcome.kb, job.settings)
         if reason is not None:
             outcome.skipped[name] = reason

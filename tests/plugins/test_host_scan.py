@@ -8,7 +8,7 @@ import dataclasses
 from ixion.engine.events import Finding, HostFinished, PluginEnded, PortFound, Severity
 from ixion.engine.host import HostScan
 from ixion.engine.loader import builtin_origins, load_plugins
-from ixion.engine.plugin import Category
+from ixion.plugin_api.metadata import Category
 from tests.lab import Lab
 
 from .helpers import make_job

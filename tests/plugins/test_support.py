@@ -7,7 +7,7 @@ from typing import cast
 
 import pytest
 
-from ixion.engine.context import Stream
+from ixion.plugin_api.context import Stream
 from ixion.plugins._support import number, printable, read_http_head, read_reply
 
 

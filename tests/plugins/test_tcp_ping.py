@@ -7,7 +7,7 @@ import socket
 from collections.abc import Iterator
 
 from ixion.engine.events import Severity
-from ixion.engine.ports import parse_port_range
+from ixion.plugin_api.ports import parse_port_range
 from ixion.plugins import tcp_ping
 from tests.lab import LOOPBACK, Lab, reserved_closed_ports
 

@@ -28,9 +28,8 @@ from ixion.client.connection import ClientConnection
 from ixion.engine.loader import Plugins
 from ixion.ntp import NessusVersion, NessusVersionRequest
 from ixion.server.config import Locations, parse_config, resolve_settings
-from ixion.server.connection import Offer
 from ixion.server.daemon import SHUTDOWN_GRACE, ScanSetup, serve
-from ixion.server.offer import build_offer
+from ixion.server.offer import Offer, build_offer
 from ixion.server.rules import create_global_rules
 from ixion.server.startup import _listen
 from ixion.server.users import ScryptCost, UserStore

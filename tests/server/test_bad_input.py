@@ -40,8 +40,8 @@ from ixion.ntp.limits import (
     MiB,
 )
 from ixion.server.config import Locations, parse_config, resolve_settings
-from ixion.server.connection import PROMPT_PAUSE, Offer
-from ixion.server.offer import build_offer
+from ixion.server.connection import PROMPT_PAUSE
+from ixion.server.offer import Offer, build_offer
 from ixion.server.startup import tls_context
 from ixion.server.tlsfiles import Plan, make_certificates
 from ixion.server.users import ScryptCost, UserStore

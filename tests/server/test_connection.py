@@ -31,7 +31,8 @@ from ixion.ntp import (
     ServerStreamDecoder,
     Version,
 )
-from ixion.server.connection import ClientHandler, Offer
+from ixion.server.connection import ClientHandler
+from ixion.server.offer import Offer
 from ixion.server.users import ScryptCost, UserStore
 from tests.transcripts import TRANSCRIPTS, load
 

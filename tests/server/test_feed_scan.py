@@ -25,8 +25,8 @@ from typing import Final
 import pytest
 
 from ixion.client.connection import ClientConnection
-from ixion.nasl.description import Describer, DescriptionError
-from ixion.nasl.plugin_info import plugin_id
+from ixion.nasl.catalog.describe import Describer, DescriptionError
+from ixion.nasl.catalog.plugin_info import plugin_id
 from ixion.ntp import (
     AttachedFile,
     Bye,

@@ -134,7 +134,7 @@ def test_the_batch_client_scans_real_services_and_writes_what_is_there(
 
 SLOW_PLUGIN = """\
 import asyncio
-from ixion.engine.plugin import Category, PluginInfo, PluginPreference, PreferenceType
+from ixion.plugin_api.metadata import Category, PluginInfo, PluginPreference, PreferenceType
 INFO = PluginInfo(id=91000001, filename="slow_check.py", name="Slow check", family="Test",
     category=Category.ATTACK, summary="takes its time", description="Waits.",
     preferences=(PluginPreference("Key file", PreferenceType.FILE),))

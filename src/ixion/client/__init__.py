@@ -1,1 +1,3 @@
-"""The ``ixion`` client: command line and (later) the asyncio NTP client library."""
+"""The ``ixion`` client: the command line, the NTP client connection, batch scans.
+It may use the protocol layer and the reports, never the server or the engine.
+"""

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Final, TextIO
 
+from ixion.client.connection import ClientConnection, ConnectionFailed, ServerOffer
+from ixion.client.preferences import adopt_server_preferences, files_to_upload, preferences_to_send
 from ixion.ntp import (
     AttachedFile,
     Bye,
@@ -33,14 +35,10 @@ from ixion.reports.collect import ResultsCollector
 from ixion.reports.nbe import write_nbe
 from ixion.reports.text import text_report
 
-from .connection import ClientConnection, ConnectionFailed, ServerOffer
-from .preferences import adopt_server_preferences, files_to_upload, preferences_to_send
-
 if TYPE_CHECKING:
+    from ixion.client.rcfile import RcFile
     from ixion.ntp import Message
     from ixion.reports.results import ScanResults
-
-    from .rcfile import RcFile
 
 __all__ = [
     "REPORT_TYPES",

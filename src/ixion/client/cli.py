@@ -15,10 +15,7 @@ from typing import TYPE_CHECKING, BinaryIO
 import click
 
 from ixion import __version__
-from ixion.ntp import Features, RemoteProtocolError
-from ixion.reports.nbe import escape_text
-
-from .batch import (
+from ixion.client.batch import (
     BatchError,
     BatchScan,
     read_attachments,
@@ -27,10 +24,12 @@ from .batch import (
     report_type_for,
     tls_context,
 )
-from .batch import run_batch_scan as _run_batch_scan
-from .connection import ClientConnection, ConnectionFailed, ServerOffer
-from .ntp_decode import decode_stream
-from .rcfile import DEFAULT_RCFILE, RcFile, RcFileError, parse_rcfile
+from ixion.client.batch import run_batch_scan as _run_batch_scan
+from ixion.client.connection import ClientConnection, ConnectionFailed, ServerOffer
+from ixion.client.ntp_decode import decode_stream
+from ixion.client.rcfile import DEFAULT_RCFILE, RcFile, RcFileError, parse_rcfile
+from ixion.ntp import Features, RemoteProtocolError
+from ixion.reports.nbe import escape_text
 
 if TYPE_CHECKING:
     from collections.abc import Sequence

@@ -10,9 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Final
 
-from ixion.ntp import Category
-
-from .rcfile import (
+from ixion.client.rcfile import (
     PLUGIN_SET,
     PLUGINS_PREFS,
     SCANNER_SET,
@@ -22,13 +20,13 @@ from .rcfile import (
     is_storable,
     parse_value,
 )
+from ixion.ntp import Category
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
 
+    from ixion.client.rcfile import RcFile
     from ixion.ntp import PluginRecord
-
-    from .rcfile import RcFile
 
 __all__ = [
     "CLIENT_FLAGS",

@@ -1,42 +1,36 @@
-"""What a running plugin sees: its host, the KB, its preferences, sockets and reporting.
+"""The engine's :class:`~ixion.plugin_api.context.PluginContext`: one plugin on one host.
 
-Everything a plugin does to the outside world goes through here, which is what keeps plugins
-honest and safe: sockets only ever connect to the host being scanned, every read has a
-timeout, reports carry the plugin's id and references, and a plugin auto-enabled as a silent
-dependency reports nothing (spec §3.5).
+It binds the interface checks are written against to a host job, its KB and the event
+stream: sockets go to the job's address only, findings become events (and ``SentData``
+KB items), and a plugin auto-enabled as a silent dependency reports nothing (spec §3.5).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import ssl
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
-from .events import Finding, PortFound, Progress, Severity
-from .probing_tls import probing_context
-from .probing_tls import server_name as _server_name
-from .schedule import port_is_open
+from ixion.engine.events import Finding, PortFound, Progress, Severity
+from ixion.engine.schedule import port_is_open
+from ixion.plugin_api.context import MAX_LINE, Stream
+from ixion.plugin_api.tls import probing_context
+from ixion.plugin_api.tls import server_name as _server_name
 
 if TYPE_CHECKING:
     from collections.abc import Callable
-    from types import TracebackType
 
-    from .events import Event
-    from .job import HostJob
-    from .kb import KnowledgeBase
-    from .plugin import PluginInfo
+    from ixion.engine.events import Event
+    from ixion.engine.job import HostJob
+    from ixion.plugin_api.kb import KnowledgeBase
+    from ixion.plugin_api.metadata import PluginInfo
+    from ixion.plugin_api.ports import PortRange
 
-__all__ = ["MAX_REPORT_TEXT", "PluginContext", "Stream", "report_text"]
-
-log = logging.getLogger(__name__)
+__all__ = ["MAX_REPORT_TEXT", "HostContext", "report_text"]
 
 #: Longest report text sent on; a plugin quoting a huge banner is cut here.
 MAX_REPORT_TEXT: Final = 64 * 1024
-#: Longest line :meth:`Stream.read_line` returns.
-MAX_LINE: Final = 64 * 1024
 
 
 def report_text(info: PluginInfo, data: str | None) -> str:
@@ -51,84 +45,7 @@ def report_text(info: PluginInfo, data: str | None) -> str:
     return text
 
 
-@dataclass(slots=True)
-class Stream:
-    """A TCP (or TLS) connection to the scanned host, with a timeout on every read."""
-
-    reader: asyncio.StreamReader
-    writer: asyncio.StreamWriter
-    #: Seconds a read waits by default.
-    timeout: float
-
-    async def send(self, data: bytes) -> None:
-        self.writer.write(data)
-        async with asyncio.timeout(self.timeout):
-            await self.writer.drain()
-
-    async def recv(self, size: int = 65536, *, timeout: float | None = None) -> bytes:
-        """Up to ``size`` bytes; ``b""`` at end of stream or when nothing came in time."""
-        try:
-            async with asyncio.timeout(self.timeout if timeout is None else timeout):
-                return await self.reader.read(size)
-        except TimeoutError:
-            return b""
-
-    async def read_line(self, *, timeout: float | None = None) -> bytes:
-        """One line with its ``\\n``; what arrived if the line did not end in time or was
-        longer than 64 KiB; ``b""`` at once at end of stream."""
-        try:
-            async with asyncio.timeout(self.timeout if timeout is None else timeout):
-                return await self.reader.readuntil(b"\n")
-        except asyncio.IncompleteReadError as exc:
-            return exc.partial
-        except asyncio.LimitOverrunError:
-            return await self.reader.read(MAX_LINE)
-        except TimeoutError:
-            return b""
-
-    @property
-    def at_eof(self) -> bool:
-        """The host closed its side: tells an empty :meth:`recv` at the end from a timeout."""
-        return self.reader.at_eof()
-
-    @property
-    def tls_version(self) -> str | None:
-        """The negotiated protocol (``"TLSv1.3"``...), or None on a clear connection."""
-        ssl_object = self.writer.get_extra_info("ssl_object")
-        if ssl_object is None:
-            return None
-        version: str | None = ssl_object.version()
-        return version
-
-    def peer_certificate(self) -> bytes | None:
-        """The DER certificate the host showed, when this is a TLS connection."""
-        ssl_object = self.writer.get_extra_info("ssl_object")
-        if ssl_object is None:
-            return None
-        certificate: bytes | None = ssl_object.getpeercert(binary_form=True)
-        return certificate
-
-    async def close(self) -> None:
-        self.writer.close()
-        try:
-            async with asyncio.timeout(1):
-                await self.writer.wait_closed()
-        except (OSError, TimeoutError, ssl.SSLError):
-            pass
-
-    async def __aenter__(self) -> Stream:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.close()
-
-
-class PluginContext:
+class HostContext:
     """Given to a plugin's ``run``: everything it may use, for one host and one plugin."""
 
     def __init__(
@@ -152,11 +69,16 @@ class PluginContext:
         self.settings = job.settings
         self.log = logging.getLogger(f"ixion.plugin.{info.filename}")
 
-    def on_behalf_of(self, info: PluginInfo) -> PluginContext:
+    def on_behalf_of(self, info: PluginInfo) -> HostContext:
         """A context for another plugin that this one runs as a step of its own work (a NASL
         script's ``plugin_run_find_service()``): same host and KB, and silent, since the
         findings are the other plugin's to report when it runs in its own right."""
-        return PluginContext(info=info, job=self.job, kb=self.kb, emit=self._emit, silent=True)
+        return HostContext(info=info, job=self.job, kb=self.kb, emit=self._emit, silent=True)
+
+    @property
+    def port_range(self) -> PortRange:
+        """The ports the scan covers (the ``port_range`` preference)."""
+        return self.settings.port_range
 
     # --- preferences -------------------------------------------------------------------------
 

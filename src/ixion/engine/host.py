@@ -17,20 +17,20 @@ import traceback
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final
 
-from .context import PluginContext
-from .events import HostFinished, HostStarted, PluginEnded, PluginStarted, Progress
-from .job import effective_timeout
-from .kb import KnowledgeBase
-from .plugin import PluginError
-from .schedule import Phase, plan, why_not_launch
+from ixion.engine.context import HostContext
+from ixion.engine.events import HostFinished, HostStarted, PluginEnded, PluginStarted, Progress
+from ixion.engine.job import effective_timeout
+from ixion.engine.schedule import Phase, plan, why_not_launch
+from ixion.plugin_api.kb import KnowledgeBase
+from ixion.plugin_api.plugin import PluginError
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
-    from .events import Event
-    from .job import HostJob
-    from .plugin import Plugin
-    from .schedule import Planned
+    from ixion.engine.events import Event
+    from ixion.engine.job import HostJob
+    from ixion.engine.schedule import Planned
+    from ixion.plugin_api.plugin import Plugin
 
 __all__ = ["HostScan", "PluginTimeout", "scan_host"]
 
@@ -157,7 +157,7 @@ class HostScan:
             return
         timeout = effective_timeout(info, self.job)
         self._emit(PluginStarted(self.job.host, info.id, timeout))
-        ctx = PluginContext(
+        ctx = HostContext(
             info=info, job=self.job, kb=self.kb, emit=self._emit, silent=planned.silent
         )
         plugin = self._plugins[info.filename]
@@ -166,7 +166,7 @@ class HostScan:
         self._running[task] = _Running(planned, task, deadline, self._non_simult(planned))
         task.add_done_callback(self._task_done)
 
-    async def _guarded(self, plugin: Plugin, ctx: PluginContext, seconds: float) -> None:
+    async def _guarded(self, plugin: Plugin, ctx: HostContext, seconds: float) -> None:
         """Run the plugin; its outcome goes out as a PluginEnded event."""
         outcome = "done"
         try:

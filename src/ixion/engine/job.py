@@ -9,13 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from .plugin import Category
+from ixion.plugin_api.metadata import Category
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from .plugin import PluginInfo
-    from .ports import PortRange
+    from ixion.plugin_api.metadata import PluginInfo
+    from ixion.plugin_api.ports import PortRange
 
 __all__ = ["HostJob", "ScanSettings", "effective_timeout"]
 
@@ -48,7 +48,7 @@ class HostJob:
     host: str
     #: The address plugins connect to (``host`` resolved).
     address: str
-    #: Where to load every plugin that may run (see :attr:`ixion.engine.plugin.Plugin.origin`).
+    #: Where to load every plugin that may run (see :attr:`ixion.plugin_api.plugin.Plugin.origin`).
     origins: tuple[str, ...]
     #: Ids the user enabled (``plugin_set``); dependencies are added per the settings.
     enabled: frozenset[int]

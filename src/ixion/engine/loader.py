@@ -3,36 +3,35 @@
 Python plugins are trusted code (shipped with ixion, or put in the plugins folder by the
 administrator); ixiond never loads Python a client uploaded (``.py`` is not an upload suffix it
 accepts, spec §6.7). NASL scripts (``.nasl`` anywhere under the folder, and those users
-upload) are described through :mod:`ixion.engine.nasl_plugins` and always run sandboxed.
+upload) are described through :mod:`ixion.engine.nasl_plugins` and always run sandboxed;
+Python modules are loaded by :mod:`ixion.engine.python_plugins`.
 A plugin that fails to import or to describe itself, or declares bad metadata, is skipped
 with a logged reason: one broken file must not keep the daemon from starting.
 """
 
 from __future__ import annotations
 
-import hashlib
 import importlib
-import importlib.util
-import inspect
 import logging
 import pkgutil
 import sys
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
-from .nasl_plugins import (
+from ixion.engine.nasl_plugins import (
     NASL_SUFFIX,
     NaslLoadError,
     load_nasl_plugin,
     preload_nasl,
     preloaded_nasl_plugin,
 )
-from .plugin import Plugin, PluginInfo
+from ixion.engine.python_plugins import PluginLoadError, load_python_plugin, module_name
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
-    from types import ModuleType
+    from pathlib import Path
+
+    from ixion.plugin_api.plugin import Plugin
 
 __all__ = [
     "BUILTIN_PACKAGE",
@@ -51,26 +50,6 @@ log = logging.getLogger(__name__)
 BUILTIN_PACKAGE: Final = "ixion.plugins"
 
 
-class PluginLoadError(Exception):
-    """A plugin that cannot be used; the message names it and says why."""
-
-
-def _source_md5(path: Path) -> str:
-    return hashlib.md5(path.read_bytes(), usedforsecurity=False).hexdigest()
-
-
-def _from_module(module: ModuleType, origin: str, path: Path) -> Plugin:
-    info = getattr(module, "INFO", None)
-    run = getattr(module, "run", None)
-    if not isinstance(info, PluginInfo):
-        raise PluginLoadError(f"{origin}: INFO is not a PluginInfo")
-    if not inspect.iscoroutinefunction(run):
-        raise PluginLoadError(f"{origin}: run is not an async function")
-    if info.filename != path.name:
-        raise PluginLoadError(f"{origin}: INFO.filename must be {path.name!r}")
-    return Plugin(info=info, run=run, origin=origin, md5=_source_md5(path))
-
-
 def load_plugin(origin: str, include_dirs: Sequence[Path] = ()) -> Plugin:
     """Load a plugin from a module name (built-in), a ``.py`` path (plugins folder) or a
     ``.nasl`` path (whose includes are looked for in its directory, then ``include_dirs``)."""
@@ -79,33 +58,7 @@ def load_plugin(origin: str, include_dirs: Sequence[Path] = ()) -> Plugin:
             return load_nasl_plugin(origin, include_dirs)
         except NaslLoadError as exc:
             raise PluginLoadError(str(exc)) from None
-    try:
-        if "/" not in origin:
-            module = importlib.import_module(origin)
-            path = Path(module.__file__ or "")
-        else:
-            path = Path(origin)
-            name = _module_name(origin)
-            module = sys.modules.get(name) or _import_path(name, path)
-    except PluginLoadError:
-        raise
-    except Exception as exc:  # any error in someone's module is that module's problem
-        raise PluginLoadError(f"{origin}: cannot import: {exc!r}") from None
-    return _from_module(module, origin, path)
-
-
-def _import_path(name: str, path: Path) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(name, path)
-    if spec is None or spec.loader is None:
-        raise PluginLoadError(f"{path}: not a Python module")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    try:
-        spec.loader.exec_module(module)
-    except BaseException:
-        del sys.modules[name]
-        raise
-    return module
+    return load_python_plugin(origin)
 
 
 def builtin_origins() -> list[str]:
@@ -163,7 +116,7 @@ def loaded_plugins(origins: Iterable[str]) -> tuple[Plugin, ...] | None:
             if plugin is None:
                 return None
             plugins.append(plugin)
-        elif _module_name(origin) in sys.modules:
+        elif module_name(origin) in sys.modules:
             try:
                 plugins.append(load_plugin(origin))
             except PluginLoadError:
@@ -171,13 +124,6 @@ def loaded_plugins(origins: Iterable[str]) -> tuple[Plugin, ...] | None:
         else:
             return None
     return _distinct(plugins, []).all
-
-
-def _module_name(origin: str) -> str:
-    """The name a Python plugin's module has in ``sys.modules``."""
-    if "/" not in origin:
-        return origin
-    return f"ixion_folder_plugin_{hashlib.sha1(origin.encode()).hexdigest()[:12]}"
 
 
 def _distinct(

@@ -19,17 +19,16 @@ import concurrent.futures
 import functools
 from typing import TYPE_CHECKING, Final
 
+from ixion.engine.python_plugins import load_python_plugin
 from ixion.nasl.builtins import standard_library
-
-from .kb import FIND_SERVICE_DONE, kb_bytes
+from ixion.plugin_api.kb import FIND_SERVICE_DONE, kb_bytes
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from ixion.nasl.builtins import Builtin, Call
-    from ixion.nasl.values import Value
-
-    from .context import PluginContext
+    from ixion.engine.context import HostContext
+    from ixion.nasl.runtime.run import Builtin, Call
+    from ixion.nasl.runtime.values import Value
 
 __all__ = ["SCANNER_DEFAULTS", "engine_builtins", "script_preferences"]
 
@@ -47,7 +46,7 @@ _STANDARD: Final = standard_library()
 SCANNER_DEFAULTS: Final = {"test_alive_hosts_only": b"yes"}
 
 
-def engine_builtins(ctx: PluginContext, loop: asyncio.AbstractEventLoop) -> dict[str, Builtin]:
+def engine_builtins(ctx: HostContext, loop: asyncio.AbstractEventLoop) -> dict[str, Builtin]:
     """The interpreter's built-ins with the engine's, for one script on one host."""
     table = dict(_STANDARD)
     table["plugin_run_find_service"] = functools.partial(_run_find_service, ctx, loop)
@@ -55,7 +54,7 @@ def engine_builtins(ctx: PluginContext, loop: asyncio.AbstractEventLoop) -> dict
     return table
 
 
-def script_preferences(ctx: PluginContext) -> Mapping[str, bytes]:
+def script_preferences(ctx: HostContext) -> Mapping[str, bytes]:
     """The scan's preferences, then the script's own by short name (which win)."""
     found = dict(SCANNER_DEFAULTS)
     found.update((name, kb_bytes(value)) for name, value in ctx.job.preferences.items())
@@ -64,12 +63,10 @@ def script_preferences(ctx: PluginContext) -> Mapping[str, bytes]:
     return found
 
 
-def _run_find_service(ctx: PluginContext, loop: asyncio.AbstractEventLoop, call: Call) -> Value:
+def _run_find_service(ctx: HostContext, loop: asyncio.AbstractEventLoop, call: Call) -> Value:
     if ctx.kb.get(FIND_SERVICE_DONE) is not None:
         return None
-    from .loader import load_plugin  # the loader imports this module's users
-
-    plugin = load_plugin(_FIND_SERVICE)
+    plugin = load_python_plugin(_FIND_SERVICE)
     future = asyncio.run_coroutine_threadsafe(plugin.run(ctx.on_behalf_of(plugin.info)), loop)
     try:
         while True:
@@ -83,7 +80,7 @@ def _run_find_service(ctx: PluginContext, loop: asyncio.AbstractEventLoop, call:
         raise
 
 
-def _file_content(ctx: PluginContext, call: Call) -> Value:
+def _file_content(ctx: HostContext, call: Call) -> Value:
     name = call.text(0) or call.text("name")
     if not name:
         call.warn("script_get_preference_file_content: missing name")

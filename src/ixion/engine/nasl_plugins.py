@@ -1,8 +1,8 @@
 """NASL scripts as engine plugins: described once, cached, then scheduled like Python ones.
 
-A folder's scripts are described through the catalog (:mod:`ixion.nasl.catalog`), whose
+A folder's scripts are described through the catalog (:mod:`ixion.nasl.catalog.cache`), whose
 SQLite cache lives in the state directory, so a restart reads no script that did not change.
-Each described script becomes a :class:`~ixion.engine.plugin.Plugin` whose ``origin`` is its
+Each described script becomes a :class:`~ixion.plugin_api.plugin.Plugin` whose ``origin`` is its
 absolute path and whose ``run`` is a :class:`~ixion.engine.nasl_run.NaslRun`.
 
 Plugins loaded here are remembered for the life of the process (:func:`preload_nasl`): the
@@ -28,20 +28,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
-from ixion.nasl.catalog import load_catalog
-from ixion.nasl.description import Describer, DescriptionError
-from ixion.nasl.metadata import to_bytes
-from ixion.nasl.plugin_info import plugin_infos, to_plugin_info
-
-from .nasl_run import NaslRun
-from .plugin import Plugin
+from ixion.engine.nasl_run import NaslRun
+from ixion.nasl.catalog.cache import load_catalog
+from ixion.nasl.catalog.describe import Describer, DescriptionError
+from ixion.nasl.catalog.plugin_info import plugin_infos, to_plugin_info
+from ixion.nasl.description.metadata import to_bytes
+from ixion.plugin_api.plugin import Plugin
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from ixion.nasl.metadata import NaslMetadata
-
-    from .plugin import PluginInfo
+    from ixion.nasl.description.metadata import NaslMetadata
+    from ixion.plugin_api.metadata import PluginInfo
 
 __all__ = [
     "NASL_SUFFIX",

@@ -9,14 +9,14 @@ What crosses from the script's thread to the loop, and how:
 * findings go through ``loop.call_soon_threadsafe``: the loop alone writes events and
   ``SentData``/``Success`` KB items, so events never interleave on the worker's pipe;
 * KB reads and writes go to the host's KB directly (:class:`EngineKB`): single dict
-  operations under the GIL, and :meth:`~ixion.engine.kb.KnowledgeBase.matching` iterates
+  operations under the GIL, and :meth:`~ixion.plugin_api.kb.KnowledgeBase.matching` iterates
   over a snapshot;
 * stopping: when the scheduler's timeout cancels the coroutine, the script's clock jumps past
   every deadline (:class:`StoppableClock`), so the interpreter ends at its next step, and any
   sleep wakes at once. A socket read still waits out its own short timeout.
 
 A script's error (a limit, a bad include, a run-time fault) ends that script only: it
-becomes a :class:`~ixion.engine.plugin.PluginError` naming file, line and column.
+becomes a :class:`~ixion.plugin_api.plugin.PluginError` naming file, line and column.
 """
 
 from __future__ import annotations
@@ -29,30 +29,29 @@ import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
-from ixion.nasl.clock import SystemClock
-from ixion.nasl.errors import NaslError
-from ixion.nasl.includes import Includes
+from ixion.engine.context import HostContext
+from ixion.engine.job import effective_timeout
+from ixion.engine.nasl_hooks import engine_builtins, script_preferences
 from ixion.nasl.interpreter import Interpreter
-from ixion.nasl.limits import Limits
-from ixion.nasl.parser import parse
-from ixion.nasl.sockets import TargetHost
-
-from .job import effective_timeout
-from .kb import kb_bytes, kb_text
-from .nasl_hooks import engine_builtins, script_preferences
-from .plugin import PluginError
+from ixion.nasl.network.sockets import TargetHost
+from ixion.nasl.runtime.clock import SystemClock
+from ixion.nasl.runtime.includes import Includes
+from ixion.nasl.runtime.limits import Limits
+from ixion.nasl.syntax.errors import NaslError
+from ixion.nasl.syntax.parser import parse
+from ixion.plugin_api.kb import kb_bytes, kb_text
+from ixion.plugin_api.plugin import PluginError
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Sequence
     from pathlib import Path
 
-    from ixion.nasl.diagnostics import Diagnostic
-    from ixion.nasl.host import Report
-    from ixion.nasl.kb import KbValue
-
-    from .context import PluginContext
-    from .kb import KbValue as EngineValue
-    from .kb import KnowledgeBase
+    from ixion.nasl.network.host import Report
+    from ixion.nasl.runtime.diagnostics import Diagnostic
+    from ixion.nasl.runtime.kb import KbValue
+    from ixion.plugin_api.context import PluginContext
+    from ixion.plugin_api.kb import KbValue as EngineValue
+    from ixion.plugin_api.kb import KnowledgeBase
 
 __all__ = ["EngineKB", "NaslRun", "StoppableClock"]
 
@@ -71,12 +70,12 @@ def to_nasl(value: EngineValue) -> KbValue:
 
 
 def to_engine(value: KbValue) -> EngineValue:
-    """NASL data as engine text, byte for byte (:func:`ixion.engine.kb.kb_text`)."""
+    """NASL data as engine text, byte for byte (:func:`ixion.plugin_api.kb.kb_text`)."""
     return value if isinstance(value, int) else kb_text(value)
 
 
 class EngineKB:
-    """The host's KB behind NASL's KB protocol (:class:`ixion.nasl.kb.KnowledgeBase`)."""
+    """The host's KB behind NASL's KB protocol (:class:`ixion.nasl.runtime.kb.KnowledgeBase`)."""
 
     def __init__(self, kb: KnowledgeBase) -> None:
         self._kb = kb
@@ -119,6 +118,9 @@ class NaslRun:
     oid: str
 
     async def __call__(self, ctx: PluginContext) -> None:
+        if not isinstance(ctx, HostContext):  # the engine's own bridge: it needs the job
+            raise TypeError(f"a NASL plugin runs in the engine's context, not {ctx!r}")
+        host_ctx = ctx
         loop = asyncio.get_running_loop()
         done: asyncio.Future[None] = loop.create_future()
         clock = StoppableClock()
@@ -132,11 +134,11 @@ class NaslRun:
                 done.set_exception(error)
 
         def on_report(report: Report) -> None:
-            _call_in_loop(loop, _report, ctx, report)
+            _call_in_loop(loop, _report, host_ctx, report)
 
         def main() -> None:
             try:
-                self._run(ctx, loop, clock, on_report)
+                self._run(host_ctx, loop, clock, on_report)
             except BaseException as error:
                 _call_in_loop(loop, finish, error)
             else:
@@ -151,7 +153,7 @@ class NaslRun:
 
     def _run(
         self,
-        ctx: PluginContext,
+        ctx: HostContext,
         loop: asyncio.AbstractEventLoop,
         clock: StoppableClock,
         on_report: Callable[[Report], None],
@@ -207,7 +209,7 @@ def _is_address(host: str) -> bool:
     return True
 
 
-def _report(ctx: PluginContext, report: Report) -> None:
+def _report(ctx: HostContext, report: Report) -> None:
     """A finding of the script, on the loop's thread (``security_*``, ``log_message``)."""
     data = kb_text(report.data) if report.data else None
     port = report.port if 0 < report.port <= 65535 else 0

@@ -21,12 +21,12 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
-from .loader import loaded_plugins
-from .schedule import Planned, plan
+from ixion.engine.loader import loaded_plugins
+from ixion.engine.schedule import Planned, plan
 
 if TYPE_CHECKING:
-    from .job import HostJob, ScanSettings
-    from .plugin import Plugin
+    from ixion.engine.job import HostJob, ScanSettings
+    from ixion.plugin_api.plugin import Plugin
 
 __all__ = ["Prepared", "Preparer"]
 

@@ -15,13 +15,13 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING, Final, Protocol
 
-from .events import HostFinished
+from ixion.engine.events import HostFinished
 
 if TYPE_CHECKING:
     from collections.abc import AsyncGenerator, AsyncIterable, Awaitable, Callable
 
-    from .events import Event
-    from .job import HostJob
+    from ixion.engine.events import Event
+    from ixion.engine.job import HostJob
 
 __all__ = ["QUEUE_SIZE", "HostRunner", "Scan"]
 

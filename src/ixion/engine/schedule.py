@@ -20,15 +20,15 @@ import enum
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .plugin import SERIAL_CATEGORIES, UNSAFE_CATEGORIES, Category
-from .ports import Transport, port_counts_as_open
+from ixion.plugin_api.metadata import SERIAL_CATEGORIES, UNSAFE_CATEGORIES, Category
+from ixion.plugin_api.ports import Transport, port_counts_as_open
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
 
-    from .job import ScanSettings
-    from .kb import KnowledgeBase
-    from .plugin import PluginInfo
+    from ixion.engine.job import ScanSettings
+    from ixion.plugin_api.kb import KnowledgeBase
+    from ixion.plugin_api.metadata import PluginInfo
 
 __all__ = ["Phase", "Planned", "phase_of", "plan", "port_is_open", "why_not_launch"]
 

@@ -16,7 +16,7 @@ import re
 from ipaddress import IPv4Address, IPv6Address
 from typing import Final
 
-from .target_blocks import AddressRange, Block, OctetRanges, Target, network_hosts
+from ixion.engine.target_blocks import AddressRange, Block, OctetRanges, Target, network_hosts
 
 __all__ = ["parse_item"]
 

@@ -22,8 +22,8 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
-from .target_blocks import Address, AddressRange, Block, OctetRanges, Target
-from .target_items import parse_item
+from ixion.engine.target_blocks import Address, AddressRange, Block, OctetRanges, Target
+from ixion.engine.target_items import parse_item
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

@@ -27,7 +27,7 @@ import sys
 import time
 from typing import TYPE_CHECKING, Final
 
-from .events import (
+from ixion.engine.events import (
     MAX_EVENT_BYTES,
     EventError,
     HostFinished,
@@ -35,14 +35,14 @@ from .events import (
     PluginStarted,
     from_json,
 )
-from .zygote import HEADER
+from ixion.engine.zygote import HEADER
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
     from pathlib import Path
 
-    from .events import Event
-    from .job import HostJob
+    from ixion.engine.events import Event
+    from ixion.engine.job import HostJob
 
 __all__ = ["HARD_KILL_GRACE", "ForkServer", "ForkServerError", "HostWorker"]
 

@@ -18,16 +18,16 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
-from .events import to_json
-from .host import HostScan, PluginTimeout
-from .loader import load_plugins
+from ixion.engine.events import to_json
+from ixion.engine.host import HostScan, PluginTimeout
+from ixion.engine.loader import load_plugins
 
 if TYPE_CHECKING:
     from types import FrameType
 
-    from .events import Event
-    from .job import HostJob
-    from .prepared import Prepared
+    from ixion.engine.events import Event
+    from ixion.engine.job import HostJob
+    from ixion.engine.prepared import Prepared
 
 __all__ = ["SPIN_GRACE", "run_worker"]
 

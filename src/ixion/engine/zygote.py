@@ -32,12 +32,12 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
-from .loader import builtin_origins, load_all, load_plugins
-from .prepared import Prepared, Preparer
-from .worker_main import run_worker
+from ixion.engine.loader import builtin_origins, load_all, load_plugins
+from ixion.engine.prepared import Prepared, Preparer
+from ixion.engine.worker_main import run_worker
 
 if TYPE_CHECKING:
-    from .job import HostJob
+    from ixion.engine.job import HostJob
 
 __all__ = ["HEADER", "MAX_JOB_BYTES", "main"]
 

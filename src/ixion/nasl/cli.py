@@ -11,7 +11,7 @@ later script sees what an earlier one set, as plugins of one scan do.
 syntax error with its place, then a count; the exit status is 1 if any file failed.
 
 ``-D`` (``--describe``) runs only each script's description part
-(:mod:`ixion.nasl.description`, as the daemon does to list plugins) and prints what it
+(:mod:`ixion.nasl.catalog.describe`, as the daemon does to list plugins) and prints what it
 recorded, one block per script, every field shown (``-`` when the script set nothing) so
 that an author sees what is missing as well as what is there; plus the NTP id ixion gives
 the script. A script that cannot be described, or whose metadata the engine would refuse,
@@ -26,23 +26,23 @@ from typing import TYPE_CHECKING, BinaryIO, Final
 
 import click
 
-from .description import Describer, DescriptionError
-from .errors import NaslError, NaslSyntaxError
-from .includes import Includes
-from .interpreter import Interpreter
-from .kb import KbValue, MemoryKB
-from .parser import parse
-from .plugin_info import plugin_id, to_plugin_info
-from .predefined import CONSTANTS
-from .sockets import resolve_target
+from ixion.nasl.catalog.describe import Describer, DescriptionError
+from ixion.nasl.catalog.plugin_info import plugin_id, to_plugin_info
+from ixion.nasl.interpreter import Interpreter
+from ixion.nasl.network.sockets import resolve_target
+from ixion.nasl.runtime.includes import Includes
+from ixion.nasl.runtime.kb import KbValue, MemoryKB
+from ixion.nasl.runtime.predefined import CONSTANTS
+from ixion.nasl.syntax.errors import NaslError, NaslSyntaxError
+from ixion.nasl.syntax.parser import parse
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from . import ast
-    from .diagnostics import Diagnostic
-    from .host import Report
-    from .metadata import NaslMetadata
+    from ixion.nasl.description.metadata import NaslMetadata
+    from ixion.nasl.network.host import Report
+    from ixion.nasl.runtime.diagnostics import Diagnostic
+    from ixion.nasl.syntax import ast
 
 __all__ = ["cli", "describe_block", "kb_item", "main"]
 

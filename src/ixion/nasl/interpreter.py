@@ -2,10 +2,10 @@
 
 :class:`Interpreter` holds what does not change from one script to the next (built-ins,
 the KB and host, limits, include files, where output and diagnostics go); :meth:`run`
-executes one script, as often as its forks require (:mod:`~ixion.nasl.forking`), each run
+executes one script, as often as its forks require (:mod:`~ixion.nasl.runtime.forking`), each run
 followed by the script's ``on_exit`` function if it defined one (nasl.md §2.4).
 
-Everything a script can do wrong ends in a :class:`~ixion.nasl.errors.NaslError`, never in
+Everything a script can do wrong ends in a :class:`~ixion.nasl.syntax.errors.NaslError`, never in
 another exception: limit violations, failed includes, and Python's own recursion and
 memory limits, which a hostile script could otherwise reach.
 
@@ -24,31 +24,31 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
-from .ast import Block
-from .builtins import standard_library
-from .calls import invoke
-from .clock import SYSTEM_CLOCK, Clock
-from .context import Context
-from .control import BreakLoop, ContinueLoop, ExitScript, ReturnValue
-from .errors import NaslRuntimeError
-from .evaluate import EXPRESSIONS
-from .execute import STATEMENTS
-from .forking import Replay, ReplayDiverged
-from .includes import Includes
-from .kb import MemoryKB
-from .limits import Limits, stop_watching
-from .predefined import CONSTANTS, run_variables
-from .runtime import Runtime, Services
+from ixion.nasl.builtins import standard_library
+from ixion.nasl.runtime.calls import invoke
+from ixion.nasl.runtime.clock import SYSTEM_CLOCK, Clock
+from ixion.nasl.runtime.context import Context
+from ixion.nasl.runtime.control import BreakLoop, ContinueLoop, ExitScript, ReturnValue
+from ixion.nasl.runtime.evaluate import EXPRESSIONS
+from ixion.nasl.runtime.execute import STATEMENTS
+from ixion.nasl.runtime.forking import Replay, ReplayDiverged
+from ixion.nasl.runtime.includes import Includes
+from ixion.nasl.runtime.kb import MemoryKB
+from ixion.nasl.runtime.limits import Limits, stop_watching
+from ixion.nasl.runtime.predefined import CONSTANTS, run_variables
+from ixion.nasl.runtime.run import Runtime, Services
+from ixion.nasl.syntax.ast import Block
+from ixion.nasl.syntax.errors import NaslRuntimeError
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
     from pathlib import Path
 
-    from . import ast
-    from .builtins import Builtin
-    from .diagnostics import Diagnostic, DiagnosticSink
-    from .host import Host
-    from .kb import KnowledgeBase
+    from ixion.nasl.network.host import Host
+    from ixion.nasl.runtime.diagnostics import Diagnostic, DiagnosticSink
+    from ixion.nasl.runtime.kb import KnowledgeBase
+    from ixion.nasl.runtime.run import Builtin
+    from ixion.nasl.syntax import ast
 
 __all__ = ["Interpreter", "ScriptResult", "TraceHook"]
 

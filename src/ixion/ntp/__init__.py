@@ -1,4 +1,5 @@
 """The Nessus Transfer Protocol (NTP/1.0-1.2 and OTP/1.0), without I/O.
+It imports nothing else of ixion: the server and the client both drive it.
 
 Bytes in, messages out; messages in, bytes out. Nothing here touches a socket, a clock or an
 event loop: ``ixiond`` and the ``ixion`` client wrap it with asyncio, tests feed it bytes.
@@ -14,14 +15,14 @@ event loop: ``ixiond`` and the ``ixion`` client wrap it with asyncio, tests feed
   :mod:`~ixion.ntp.errors`.
 """
 
-from .client_codec import ClientPhase, ClientStreamDecoder, encode_client_message
-from .client_messages import *  # noqa: F403
-from .client_messages import __all__ as _client_all
-from .decoder import NEED_DATA, NeedData
-from .errors import LimitExceeded, LocalProtocolError, NtpError, RemoteProtocolError
-from .features import KNOWN_EXTENSIONS, Features, Version
-from .messages import ConnectionClosed, Message, Preferences, Rules, Unrecognized
-from .records import (
+from ixion.ntp.client_codec import ClientPhase, ClientStreamDecoder, encode_client_message
+from ixion.ntp.client_messages import *  # noqa: F403
+from ixion.ntp.client_messages import __all__ as _client_all
+from ixion.ntp.decoder import NEED_DATA, NeedData
+from ixion.ntp.errors import LimitExceeded, LocalProtocolError, NtpError, RemoteProtocolError
+from ixion.ntp.features import KNOWN_EXTENSIONS, Features, Version
+from ixion.ntp.messages import ConnectionClosed, Message, Preferences, Rules, Unrecognized
+from ixion.ntp.records import (
     Category,
     Certificate,
     Dependency,
@@ -30,13 +31,13 @@ from .records import (
     PortRef,
     SessionEntry,
 )
-from .server_codec import encode_server_message
-from .server_decoder import ServerPhase, ServerStreamDecoder
-from .server_messages import *  # noqa: F403
-from .server_messages import __all__ as _server_all
-from .session import Session
-from .state import Role, State
-from .text import report_text
+from ixion.ntp.server_codec import encode_server_message
+from ixion.ntp.server_decoder import ServerPhase, ServerStreamDecoder
+from ixion.ntp.server_messages import *  # noqa: F403
+from ixion.ntp.server_messages import __all__ as _server_all
+from ixion.ntp.session import Session
+from ixion.ntp.state import Role, State
+from ixion.ntp.text import report_text
 
 __all__ = [
     "KNOWN_EXTENSIONS",

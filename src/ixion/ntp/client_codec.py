@@ -15,11 +15,11 @@ from __future__ import annotations
 import enum
 from typing import TYPE_CHECKING, Final
 
-from . import client_messages as cm
-from .decoder import Parser, StreamDecoder
-from .errors import LimitExceeded, LocalProtocolError, RemoteProtocolError
-from .features import KNOWN_EXTENSIONS, Features, Version
-from .limits import (
+from ixion.ntp import client_messages as cm
+from ixion.ntp.decoder import Parser, StreamDecoder
+from ixion.ntp.errors import LimitExceeded, LocalProtocolError, RemoteProtocolError
+from ixion.ntp.features import KNOWN_EXTENSIONS, Features, Version
+from ixion.ntp.limits import (
     MAX_ATTACHED_FILE_SIZE,
     MAX_ATTACHED_PLUGIN_SIZE,
     MAX_BANNER_LINE,
@@ -31,10 +31,10 @@ from .limits import (
     MAX_SIZE_LINE,
     MAX_TARGETS_SIZE,
 )
-from .messages import ConnectionClosed, Message, Preferences, Rules, Unrecognized
-from .reader import Read, read_exact, read_line
-from .records import parse_int
-from .text import decode_bytes, encode_text, split_name_value
+from ixion.ntp.messages import ConnectionClosed, Message, Preferences, Rules, Unrecognized
+from ixion.ntp.reader import Read, read_exact, read_line
+from ixion.ntp.records import parse_int
+from ixion.ntp.text import decode_bytes, encode_text, split_name_value
 
 if TYPE_CHECKING:
     from collections.abc import Callable

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from .errors import LocalProtocolError
-from .features import Version
-from .messages import Message, message
-from .records import is_session_id
-from .text import check_field, check_word
+from ixion.ntp.errors import LocalProtocolError
+from ixion.ntp.features import Version
+from ixion.ntp.messages import Message, message
+from ixion.ntp.records import is_session_id
+from ixion.ntp.text import check_field, check_word
 
 __all__ = [
     "AttachedFile",

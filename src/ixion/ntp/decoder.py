@@ -16,9 +16,9 @@ import enum
 from collections.abc import Generator
 from typing import Final, Literal, TypeAlias
 
-from .errors import LocalProtocolError, RemoteProtocolError
-from .messages import ConnectionClosed, Message
-from .reader import ReceiveBuffer, wait_for_data
+from ixion.ntp.errors import LocalProtocolError, RemoteProtocolError
+from ixion.ntp.messages import ConnectionClosed, Message
+from ixion.ntp.reader import ReceiveBuffer, wait_for_data
 
 __all__ = ["NEED_DATA", "NeedData", "StreamDecoder"]
 

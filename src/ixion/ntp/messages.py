@@ -11,8 +11,8 @@ from __future__ import annotations
 import dataclasses
 from typing import ClassVar, TypeVar, cast, dataclass_transform
 
-from .errors import LocalProtocolError
-from .text import check_field
+from ixion.ntp.errors import LocalProtocolError
+from ixion.ntp.text import check_field
 
 __all__ = ["ConnectionClosed", "Message", "Preferences", "Rules", "Unrecognized", "message"]
 

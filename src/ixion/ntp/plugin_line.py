@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Final
 
-from .errors import LocalProtocolError
-from .records import Category, PluginRecord
-from .text import SEP, escape_description, unescape_description
+from ixion.ntp.errors import LocalProtocolError
+from ixion.ntp.records import Category, PluginRecord
+from ixion.ntp.text import SEP, escape_description, unescape_description
 
 if TYPE_CHECKING:
-    from .features import Features
+    from ixion.ntp.features import Features
 
 __all__ = ["parse_plugin_line", "plugin_line"]
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Generator
 from typing import TypeAlias, TypeVar
 
-from .errors import LimitExceeded, RemoteProtocolError
+from ixion.ntp.errors import LimitExceeded, RemoteProtocolError
 
 __all__ = ["Read", "ReceiveBuffer", "read_exact", "read_line", "wait_for_data"]
 

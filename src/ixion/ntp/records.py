@@ -10,8 +10,8 @@ import re
 from dataclasses import dataclass
 from typing import Final
 
-from .errors import LocalProtocolError
-from .text import check_field, check_word
+from ixion.ntp.errors import LocalProtocolError
+from ixion.ntp.text import check_field, check_word
 
 __all__ = [
     "Category",

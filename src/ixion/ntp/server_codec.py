@@ -12,12 +12,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Final
 
-from . import server_messages as sm
-from .errors import LocalProtocolError
-from .features import Features, Version
-from .messages import Message, Preferences, Rules, Unrecognized
-from .plugin_line import plugin_line
-from .text import (
+from ixion.ntp import server_messages as sm
+from ixion.ntp.errors import LocalProtocolError
+from ixion.ntp.features import Features, Version
+from ixion.ntp.messages import Message, Preferences, Rules, Unrecognized
+from ixion.ntp.plugin_line import plugin_line
+from ixion.ntp.text import (
     SEP,
     encode_text,
     escape_report_text,
@@ -26,7 +26,7 @@ from .text import (
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from .records import (
+    from ixion.ntp.records import (
         Certificate,
         PortRef,
     )

@@ -11,15 +11,15 @@ import dataclasses
 import enum
 from typing import TYPE_CHECKING, Final
 
-from . import server_messages as sm
-from .decoder import Parser, StreamDecoder
-from .errors import LimitExceeded, LocalProtocolError
-from .features import Features, Version
-from .limits import MAX_SERVER_BLOCK_LINES, MAX_SERVER_LINE, MAX_VERSION_REPLY_LINE
-from .messages import ConnectionClosed, Message, Preferences, Rules, Unrecognized
-from .plugin_line import parse_plugin_line
-from .reader import Read, read_exact, read_line
-from .records import (
+from ixion.ntp import server_messages as sm
+from ixion.ntp.decoder import Parser, StreamDecoder
+from ixion.ntp.errors import LimitExceeded, LocalProtocolError
+from ixion.ntp.features import Features, Version
+from ixion.ntp.limits import MAX_SERVER_BLOCK_LINES, MAX_SERVER_LINE, MAX_VERSION_REPLY_LINE
+from ixion.ntp.messages import ConnectionClosed, Message, Preferences, Rules, Unrecognized
+from ixion.ntp.plugin_line import parse_plugin_line
+from ixion.ntp.reader import Read, read_exact, read_line
+from ixion.ntp.records import (
     Certificate,
     Dependency,
     Md5Entry,
@@ -27,8 +27,8 @@ from .records import (
     SessionEntry,
     parse_int,
 )
-from .server_codec import BAD_LOGIN, BLOCK_END, PASSWORD_PROMPT, USER_PROMPT
-from .text import (
+from ixion.ntp.server_codec import BAD_LOGIN, BLOCK_END, PASSWORD_PROMPT, USER_PROMPT
+from ixion.ntp.text import (
     SEP,
     decode_bytes,
     split_name_value,

@@ -5,14 +5,21 @@ from __future__ import annotations
 import enum
 from typing import TYPE_CHECKING, ClassVar, Final
 
-from .errors import LocalProtocolError
-from .limits import E002_TEXT_CAP
-from .messages import Message, message
-from .text import check_field, check_word
+from ixion.ntp.errors import LocalProtocolError
+from ixion.ntp.limits import E002_TEXT_CAP
+from ixion.ntp.messages import Message, message
+from ixion.ntp.text import check_field, check_word
 
 if TYPE_CHECKING:
-    from .features import Version
-    from .records import Certificate, Dependency, Md5Entry, PluginRecord, PortRef, SessionEntry
+    from ixion.ntp.features import Version
+    from ixion.ntp.records import (
+        Certificate,
+        Dependency,
+        Md5Entry,
+        PluginRecord,
+        PortRef,
+        SessionEntry,
+    )
 
 __all__ = [
     "BadLogin",

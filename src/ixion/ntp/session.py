@@ -13,16 +13,16 @@ both directions against the transition table of :mod:`ixion.ntp.state`.
 
 from __future__ import annotations
 
-from . import client_messages as cm
-from . import server_messages as sm
-from .client_codec import ClientStreamDecoder, encode_client_message
-from .decoder import NEED_DATA, NeedData, StreamDecoder
-from .errors import LocalProtocolError, RemoteProtocolError
-from .features import KNOWN_EXTENSIONS, Features
-from .messages import Message, Preferences
-from .server_codec import encode_server_message
-from .server_decoder import ServerStreamDecoder
-from .state import ConnectionState, Role, State
+from ixion.ntp import client_messages as cm
+from ixion.ntp import server_messages as sm
+from ixion.ntp.client_codec import ClientStreamDecoder, encode_client_message
+from ixion.ntp.decoder import NEED_DATA, NeedData, StreamDecoder
+from ixion.ntp.errors import LocalProtocolError, RemoteProtocolError
+from ixion.ntp.features import KNOWN_EXTENSIONS, Features
+from ixion.ntp.messages import Message, Preferences
+from ixion.ntp.server_codec import encode_server_message
+from ixion.ntp.server_decoder import ServerStreamDecoder
+from ixion.ntp.state import ConnectionState, Role, State
 
 __all__ = ["Session"]
 

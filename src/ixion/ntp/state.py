@@ -31,13 +31,13 @@ from __future__ import annotations
 import enum
 from typing import TYPE_CHECKING, Final
 
-from . import client_messages as cm
-from . import server_messages as sm
-from .errors import LocalProtocolError
-from .messages import ConnectionClosed, Message, Preferences, Rules, Unrecognized
+from ixion.ntp import client_messages as cm
+from ixion.ntp import server_messages as sm
+from ixion.ntp.errors import LocalProtocolError
+from ixion.ntp.messages import ConnectionClosed, Message, Preferences, Rules, Unrecognized
 
 if TYPE_CHECKING:
-    from .features import Features
+    from ixion.ntp.features import Features
 
 __all__ = ["TRANSITIONS", "ConnectionState", "Role", "State"]
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Final
 
-from .errors import LocalProtocolError
+from ixion.ntp.errors import LocalProtocolError
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence

@@ -1,7 +1,7 @@
 """Helpers the built-in plugins share: reading line-based replies, KB lookups, banner text.
 
 Not a plugin (its name starts with ``_``, so the loader skips it). Everything here works on a
-:class:`~ixion.engine.context.Stream` or the KB, never on raw sockets, so the context's rules
+:class:`~ixion.plugin_api.context.Stream` or the KB, never on raw sockets, so the context's rules
 (only the scanned address, a timeout on every read) hold for every plugin that uses it.
 """
 
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
 if TYPE_CHECKING:
-    from ixion.engine.context import PluginContext, Stream
+    from ixion.plugin_api.context import PluginContext, Stream
 
 __all__ = [
     "MAX_REPLY_LINES",

@@ -17,7 +17,7 @@ an FTP server refuses. Both are harmless.
 KB keys (spec §6.5): ``Services/<name>`` = port (``www`` for HTTP), ``Known/tcp/<port>`` =
 name, ``Transports/TCP/<port>``, ``<name>/banner/<port>`` (``SSH/banner`` for SSH), and the
 raw material other plugins may want, ``FindService/tcp/<port>/spontaneous`` and
-``FindService/tcp/<port>/get_http`` (byte for byte: :func:`ixion.engine.kb.kb_text`).
+``FindService/tcp/<port>/get_http`` (byte for byte: :func:`ixion.plugin_api.kb.kb_text`).
 """
 
 from __future__ import annotations
@@ -27,10 +27,9 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
-from ixion.engine.kb import FIND_SERVICE_DONE, kb_text
-from ixion.engine.plugin import Category, PluginInfo, PluginPreference, PreferenceType
-
-from ._support import (
+from ixion.plugin_api.kb import FIND_SERVICE_DONE, kb_text
+from ixion.plugin_api.metadata import Category, PluginInfo, PluginPreference, PreferenceType
+from ixion.plugins._support import (
     PLAIN,
     encapsulation,
     number,
@@ -41,7 +40,7 @@ from ._support import (
 )
 
 if TYPE_CHECKING:
-    from ixion.engine.context import PluginContext, Stream
+    from ixion.plugin_api.context import PluginContext, Stream
 
 __all__ = ["INFO", "classify", "run"]
 

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Final
 
-from ixion.engine.plugin import Category, PluginInfo, PluginPreference, PreferenceType
-
-from ._support import printable, read_reply, service_ports, uses_tls
+from ixion.plugin_api.metadata import Category, PluginInfo, PluginPreference, PreferenceType
+from ixion.plugins._support import printable, read_reply, service_ports, uses_tls
 
 if TYPE_CHECKING:
-    from ixion.engine.context import PluginContext, Stream
+    from ixion.plugin_api.context import PluginContext, Stream
 
 __all__ = ["INFO", "run"]
 

@@ -12,12 +12,11 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Final
 
-from ixion.engine.plugin import Category, PluginInfo
-
-from ._support import printable, read_http_head, service_ports, uses_tls
+from ixion.plugin_api.metadata import Category, PluginInfo
+from ixion.plugins._support import printable, read_http_head, service_ports, uses_tls
 
 if TYPE_CHECKING:
-    from ixion.engine.context import PluginContext
+    from ixion.plugin_api.context import PluginContext
 
 __all__ = ["INFO", "run", "server_header"]
 

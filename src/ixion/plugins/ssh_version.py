@@ -13,12 +13,11 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
-from ixion.engine.plugin import Category, PluginInfo
-
-from ._support import printable, service_ports, uses_tls
+from ixion.plugin_api.metadata import Category, PluginInfo
+from ixion.plugins._support import printable, service_ports, uses_tls
 
 if TYPE_CHECKING:
-    from ixion.engine.context import PluginContext
+    from ixion.plugin_api.context import PluginContext
 
 __all__ = ["INFO", "SshBanner", "parse_banner", "run"]
 

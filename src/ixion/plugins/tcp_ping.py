@@ -17,13 +17,12 @@ import asyncio
 import errno
 from typing import TYPE_CHECKING, Final
 
-from ixion.engine.plugin import Category, PluginInfo, PluginPreference, PreferenceType
-
-from ._support import number
+from ixion.plugin_api.metadata import Category, PluginInfo, PluginPreference, PreferenceType
+from ixion.plugins._support import number
 
 if TYPE_CHECKING:
-    from ixion.engine.context import PluginContext
-    from ixion.engine.ports import PortSet
+    from ixion.plugin_api.context import PluginContext
+    from ixion.plugin_api.ports import PortSet
 
 __all__ = ["INFO", "probe_ports", "run"]
 
@@ -106,7 +105,7 @@ async def _answers(ctx: PluginContext, port: int, timeout: float) -> bool | None
 
 
 async def run(ctx: PluginContext) -> None:
-    ports = probe_ports(ctx.settings.port_range.tcp)
+    ports = probe_ports(ctx.port_range.tcp)
     if not ports:
         ctx.log.info("no TCP port in the port range: nothing to ping")
         return

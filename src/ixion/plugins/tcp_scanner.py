@@ -25,15 +25,14 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
-from ixion.engine.plugin import Category, PluginInfo, PluginPreference, PreferenceType
-from ixion.engine.ports import MAX_PORT
-
-from ._support import number
+from ixion.plugin_api.metadata import Category, PluginInfo, PluginPreference, PreferenceType
+from ixion.plugin_api.ports import MAX_PORT
+from ixion.plugins._support import number
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
-    from ixion.engine.context import PluginContext
+    from ixion.plugin_api.context import PluginContext
 
 __all__ = ["INFO", "run", "scan_ports"]
 
@@ -276,7 +275,7 @@ async def scan_ports(
 
 
 async def run(ctx: PluginContext) -> None:
-    ports = ctx.settings.port_range.tcp
+    ports = ctx.port_range.tcp
     total = len(ports)
     if not total:
         ctx.log.info("no TCP port in the port range: nothing to scan")

@@ -27,12 +27,11 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, padding, rsa
 from cryptography.x509.oid import ObjectIdentifier, SignatureAlgorithmOID
 
-from ixion.engine.plugin import Category, PluginInfo
-
-from ._support import PLAIN
+from ixion.plugin_api.metadata import Category, PluginInfo
+from ixion.plugins._support import PLAIN
 
 if TYPE_CHECKING:
-    from ixion.engine.context import PluginContext
+    from ixion.plugin_api.context import PluginContext
 
 __all__ = ["INFO", "Assessment", "assess", "run"]
 

@@ -1,4 +1,5 @@
 """Scan reports: the results record, and the formats written from it (NBE, text).
+It may use the protocol layer (results collected from NTP messages), never the server.
 
 * :mod:`~ixion.reports.results` — :class:`ScanResults`, a scan's events as plain data; the
   only thing a writer reads.
@@ -7,9 +8,9 @@
 * :mod:`~ixion.reports.text` — the plain-text report (spec §9.5).
 """
 
-from .collect import ResultsCollector, collect_results, event_from_message
-from .nbe import NbeError, read_nbe, write_nbe
-from .results import (
+from ixion.reports.collect import ResultsCollector, collect_results, event_from_message
+from ixion.reports.nbe import NbeError, read_nbe, write_nbe
+from ixion.reports.results import (
     Event,
     Finding,
     HostsRejected,
@@ -19,7 +20,7 @@ from .results import (
     Timestamp,
     TimestampKind,
 )
-from .text import text_report
+from ixion.reports.text import text_report
 
 __all__ = [
     "Event",

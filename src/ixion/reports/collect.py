@@ -10,8 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Final
 
 from ixion.ntp import HostsNotAllowed, Port, Report, ReportKind, Time, TimeKind
-
-from .results import (
+from ixion.reports.results import (
     Event,
     Finding,
     HostsRejected,

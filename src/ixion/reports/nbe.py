@@ -31,7 +31,7 @@ import ipaddress
 import re
 from typing import TYPE_CHECKING, Final
 
-from .results import (
+from ixion.reports.results import (
     Event,
     Finding,
     HostsRejected,

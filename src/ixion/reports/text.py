@@ -18,7 +18,7 @@ import textwrap
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final
 
-from .results import (
+from ixion.reports.results import (
     Finding,
     HostsRejected,
     OpenPort,

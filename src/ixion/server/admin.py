@@ -25,9 +25,15 @@ from typing import Final
 
 import click
 
-from .config import ConfigError, ConfTable, default_locations, read_config, resolve_settings
-from .rules import RuleError, parse_user_rules
-from .users import UserError, UserStore
+from ixion.server.config import (
+    ConfigError,
+    ConfTable,
+    default_locations,
+    read_config,
+    resolve_settings,
+)
+from ixion.server.rules import RuleError, parse_user_rules
+from ixion.server.users import UserError, UserStore
 
 __all__ = ["adduser", "rmuser", "user_store"]
 

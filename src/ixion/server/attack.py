@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING, Final
 
 from ixion.engine.events import Finding, HostFinished, HostStarted, PortFound, Progress, Severity
 from ixion.engine.job import HostJob, ScanSettings
-from ixion.engine.ports import PortRangeError, Transport, parse_port_range
 from ixion.engine.scan import Scan
 from ixion.engine.target_blocks import network_hosts
 from ixion.engine.targets import TargetError, parse_targets
@@ -40,19 +39,19 @@ from ixion.ntp import (
     Time,
     TimeKind,
 )
+from ixion.plugin_api.ports import PortRangeError, Transport, parse_port_range
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 
     from ixion.engine.events import Event
     from ixion.engine.loader import Plugins
-    from ixion.engine.ports import PortRange, Services
     from ixion.engine.target_blocks import Target
     from ixion.engine.worker import ForkServer
     from ixion.ntp import Message
-
-    from .options import Settings
-    from .rules import RuleSet
+    from ixion.plugin_api.ports import PortRange, Services
+    from ixion.server.options import Settings
+    from ixion.server.rules import RuleSet
 
 __all__ = ["Attack", "ScanService", "ctime", "enabled_ids"]
 

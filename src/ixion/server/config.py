@@ -28,13 +28,17 @@ from pathlib import Path
 from typing import Final
 
 from ixion.ntp.limits import MiB
-
-from .conftable import ConfigError, ConfigWarning, ConfTable, Entry
-from .files import write_atomically
-from .locations import Locations, default_locations
-from .options import OPTIONS
-from .preferences import ServerInfo, server_preferences
-from .resolve import Resolved, plugin_timeout, resolve_connection_settings, resolve_settings
+from ixion.server.conftable import ConfigError, ConfigWarning, ConfTable, Entry
+from ixion.server.files import write_atomically
+from ixion.server.locations import Locations, default_locations
+from ixion.server.options import OPTIONS
+from ixion.server.preferences import ServerInfo, server_preferences
+from ixion.server.resolve import (
+    Resolved,
+    plugin_timeout,
+    resolve_connection_settings,
+    resolve_settings,
+)
 
 __all__ = [
     "CONFIG_FILE_MODE",

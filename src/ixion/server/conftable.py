@@ -13,7 +13,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .visibility import is_client_settable
+from ixion.server.visibility import is_client_settable
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator

@@ -17,7 +17,6 @@ import asyncio
 import dataclasses
 import logging
 import ssl
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
 from ixion.ntp import (
@@ -42,24 +41,19 @@ from ixion.ntp import (
     Version,
     VersionReply,
 )
-
-from .link import Closed, Link
-from .orders import Orders, answer_plugin_info
-from .rules import RuleError, load_global_rules, merge_at_login
-from .uploads import AttachedFiles
+from ixion.server.link import Closed, Link
+from ixion.server.orders import Orders, answer_plugin_info
+from ixion.server.rules import RuleError, load_global_rules, merge_at_login
+from ixion.server.uploads import AttachedFiles
 
 if TYPE_CHECKING:
-    from ixion.ntp import Dependency, Md5Entry, PluginRecord
+    from ixion.server.offer import Offer
+    from ixion.server.rules import RuleSet
+    from ixion.server.scanning import Scanning
+    from ixion.server.users import User as Account
+    from ixion.server.users import UserStore
 
-    from .attack import ScanService
-    from .config import ConfTable
-    from .options import Settings
-    from .plugin_sets import PluginSets
-    from .rules import RuleSet
-    from .users import User as Account
-    from .users import UserStore
-
-__all__ = ["LOGIN_LINE_TIMEOUT", "ClientHandler", "Offer", "Scanning"]
+__all__ = ["LOGIN_LINE_TIMEOUT", "ClientHandler"]
 
 log = logging.getLogger(__name__)
 
@@ -70,36 +64,6 @@ LOGIN_LINE_TIMEOUT: Final = 20.0
 #: second; its TLS layer drains every record already received, so a prompt that arrived with
 #: the reply is never seen and the script stalls (nessusd passed it only by luck).
 PROMPT_PAUSE: Final = 0.25
-
-
-@dataclass(frozen=True, slots=True)
-class Offer:
-    """What the daemon shows every client after login; rebuilt when plugins are reloaded."""
-
-    plugins: tuple[PluginRecord, ...]
-    dependencies: tuple[Dependency, ...]
-    #: The PREFERENCES body (``ixion.server.config.server_preferences``).
-    preferences: tuple[tuple[str, str], ...]
-    #: MD5 over all plugin files, and per plugin (spec §3.7).
-    md5: str
-    md5_entries: tuple[Md5Entry, ...] = ()
-    #: What NESSUS_VERSION answers. Clients written for nessusd check for a 2.x version.
-    nessus_version: str = "2.2.5"
-    openvas_version: str = "3.0.2"
-
-    def plugin(self, plugin_id: str) -> PluginRecord | None:
-        return next((p for p in self.plugins if p.id == plugin_id), None)
-
-
-@dataclass(frozen=True, slots=True)
-class Scanning:
-    """What a connection needs to scan: the daemon's settings and table, and the engine."""
-
-    settings: Settings
-    table: ConfTable
-    service: ScanService
-    #: Each user's plugins (the daemon's and their uploads); None: everyone sees the same.
-    plugin_sets: PluginSets | None = None
 
 
 class ClientHandler:

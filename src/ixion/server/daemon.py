@@ -31,11 +31,10 @@ from typing import TYPE_CHECKING, Final
 import click
 
 from ixion import __version__
-from ixion.engine.ports import system_services
 from ixion.engine.worker import ForkServer
-
-from .attack import ScanService
-from .config import (
+from ixion.plugin_api.ports import system_services
+from ixion.server.attack import ScanService
+from ixion.server.config import (
     ConfigError,
     Locations,
     default_locations,
@@ -43,19 +42,20 @@ from .config import (
     show_config,
     write_default_config,
 )
-from .connection import LOGIN_LINE_TIMEOUT, ClientHandler, Offer, Scanning
-from .detach import PIDFILE_NAME, daemonize, remove_pidfile
-from .plugin_sets import PluginSets, nasl_cache
-from .startup import BACKLOG, Prepared, StartupError, prepare
+from ixion.server.connection import LOGIN_LINE_TIMEOUT, ClientHandler
+from ixion.server.detach import PIDFILE_NAME, daemonize, remove_pidfile
+from ixion.server.plugin_sets import PluginSets, nasl_cache
+from ixion.server.scanning import Scanning
+from ixion.server.startup import BACKLOG, Prepared, StartupError, prepare
 
 if TYPE_CHECKING:
     import ssl
 
     from ixion.engine.loader import Plugins
-
-    from .config import ConfTable
-    from .options import Settings
-    from .users import UserStore
+    from ixion.server.config import ConfTable
+    from ixion.server.offer import Offer
+    from ixion.server.options import Settings
+    from ixion.server.users import UserStore
 
 __all__ = [
     "DEFAULT_ADDRESS",

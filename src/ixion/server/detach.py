@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Final
 
 import click
 
-from .files import write_atomically
+from ixion.server.files import write_atomically
 
 if TYPE_CHECKING:
     from pathlib import Path

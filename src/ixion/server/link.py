@@ -14,8 +14,7 @@ import ssl
 from typing import TYPE_CHECKING, Final
 
 from ixion.ntp import NEED_DATA, ConnectionClosed, Role, Session
-
-from .tls import peer_dn
+from ixion.server.tls import peer_dn
 
 if TYPE_CHECKING:
     from ixion.ntp import Features, Message

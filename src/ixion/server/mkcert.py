@@ -21,9 +21,9 @@ from typing import TYPE_CHECKING
 
 import click
 
-from .certificates import CA_DAYS, DAYS, KeyType, server_names
-from .config import ConfigError, default_locations, load_config, resolve_settings
-from .tlsfiles import Issued, MkcertError, Plan, make_certificates, update_config
+from ixion.server.certificates import CA_DAYS, DAYS, KeyType, server_names
+from ixion.server.config import ConfigError, default_locations, load_config, resolve_settings
+from ixion.server.tlsfiles import Issued, MkcertError, Plan, make_certificates, update_config
 
 if TYPE_CHECKING:
     from collections.abc import Sequence

@@ -9,24 +9,41 @@ from __future__ import annotations
 
 import hashlib
 import platform
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ixion import __version__
 from ixion.ntp import Category as WireCategory
 from ixion.ntp.records import Dependency, Md5Entry, PluginRecord
-
-from .config import ServerInfo, server_preferences
-from .connection import Offer
+from ixion.server.config import ServerInfo, server_preferences
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
 
     from ixion.engine.loader import Plugins
-    from ixion.engine.plugin import PluginInfo
+    from ixion.plugin_api.metadata import PluginInfo
+    from ixion.server.config import ConfTable
 
-    from .config import ConfTable
+__all__ = ["Offer", "build_offer", "plugin_preferences", "plugin_record"]
 
-__all__ = ["build_offer", "plugin_preferences", "plugin_record"]
+
+@dataclass(frozen=True, slots=True)
+class Offer:
+    """What the daemon shows every client after login; rebuilt when plugins are reloaded."""
+
+    plugins: tuple[PluginRecord, ...]
+    dependencies: tuple[Dependency, ...]
+    #: The PREFERENCES body (``ixion.server.config.server_preferences``).
+    preferences: tuple[tuple[str, str], ...]
+    #: MD5 over all plugin files, and per plugin (spec §3.7).
+    md5: str
+    md5_entries: tuple[Md5Entry, ...] = ()
+    #: What NESSUS_VERSION answers. Clients written for nessusd check for a 2.x version.
+    nessus_version: str = "2.2.5"
+    openvas_version: str = "3.0.2"
+
+    def plugin(self, plugin_id: str) -> PluginRecord | None:
+        return next((p for p in self.plugins if p.id == plugin_id), None)
 
 
 def plugin_record(info: PluginInfo) -> PluginRecord:

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path  # noqa: TC003 (typing.get_type_hints(Settings) resolves it)
 from typing import Any, Final
 
-from .option_types import Kind, OnBadValue, Option, Truth
+from ixion.server.option_types import Kind, OnBadValue, Option, Truth
 
 __all__ = ["MAX_CHECKS_CAP", "OPTIONS", "OPTIONS_BY_NAME", "Settings"]
 

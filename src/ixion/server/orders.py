@@ -51,20 +51,19 @@ from ixion.ntp import (
     Unrecognized,
     Version,
 )
-
-from .attack import Attack
-from .config import resolve_connection_settings
-from .link import Closed
-from .rules import RuleError
-from .uploads import store_plugin
+from ixion.server.attack import Attack
+from ixion.server.config import resolve_connection_settings
+from ixion.server.link import Closed
+from ixion.server.rules import RuleError
+from ixion.server.uploads import store_plugin
 
 if TYPE_CHECKING:
     from ixion.ntp import Message
-
-    from .connection import Offer, Scanning
-    from .link import Link
-    from .rules import RuleSet
-    from .uploads import AttachedFiles
+    from ixion.server.link import Link
+    from ixion.server.offer import Offer
+    from ixion.server.rules import RuleSet
+    from ixion.server.scanning import Scanning
+    from ixion.server.uploads import AttachedFiles
 
 __all__ = ["Orders", "answer_plugin_info"]
 

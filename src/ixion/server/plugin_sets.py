@@ -19,17 +19,15 @@ from typing import TYPE_CHECKING, Final
 
 from ixion.engine.loader import load_plugins, merge_plugins
 from ixion.engine.nasl_plugins import preload_nasl
-
-from .offer import build_offer
+from ixion.server.offer import build_offer
 
 if TYPE_CHECKING:
     from pathlib import Path
 
     from ixion.engine.loader import Plugins
-
-    from .config import ConfTable
-    from .connection import Offer
-    from .options import Settings
+    from ixion.server.config import ConfTable
+    from ixion.server.offer import Offer
+    from ixion.server.options import Settings
 
 __all__ = ["NASL_CACHE", "PluginSets", "UserPlugins", "nasl_cache"]
 

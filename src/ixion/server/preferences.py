@@ -11,12 +11,12 @@ import dataclasses
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .visibility import is_sent_to_clients
+from ixion.server.visibility import is_sent_to_clients
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-    from .conftable import ConfTable
+    from ixion.server.conftable import ConfTable
 
 __all__ = ["ServerInfo", "server_preferences"]
 

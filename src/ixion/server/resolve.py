@@ -16,17 +16,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
-from .conftable import ConfigError, ConfigWarning
-from .option_types import Kind, OnBadValue, parse_integer
-from .options import MAX_CHECKS_CAP, OPTIONS, OPTIONS_BY_NAME, Settings
-from .visibility import is_private
+from ixion.server.conftable import ConfigError, ConfigWarning
+from ixion.server.option_types import Kind, OnBadValue, parse_integer
+from ixion.server.options import MAX_CHECKS_CAP, OPTIONS, OPTIONS_BY_NAME, Settings
+from ixion.server.visibility import is_private
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-    from .conftable import ConfTable, Entry
-    from .locations import Locations
-    from .option_types import Option
+    from ixion.server.conftable import ConfTable, Entry
+    from ixion.server.locations import Locations
+    from ixion.server.option_types import Option
 
 __all__ = ["Resolved", "plugin_timeout", "resolve_connection_settings", "resolve_settings"]
 

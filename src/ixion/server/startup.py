@@ -22,19 +22,18 @@ import click
 
 from ixion.engine.loader import Plugins, load_all
 from ixion.ntp.limits import MiB
-
-from .config import resolve_settings
-from .offer import build_offer
-from .plugin_sets import nasl_cache
-from .rules import RuleError, create_global_rules, load_global_rules
-from .users import UserStore
+from ixion.server.config import resolve_settings
+from ixion.server.offer import build_offer
+from ixion.server.plugin_sets import nasl_cache
+from ixion.server.rules import RuleError, create_global_rules, load_global_rules
+from ixion.server.users import UserStore
 
 if TYPE_CHECKING:
     import ssl
 
-    from .config import ConfTable, Locations
-    from .connection import Offer
-    from .options import Settings
+    from ixion.server.config import ConfTable, Locations
+    from ixion.server.offer import Offer
+    from ixion.server.options import Settings
 
 __all__ = ["BACKLOG", "Prepared", "StartupError", "prepare", "tls_context"]
 
@@ -148,7 +147,7 @@ def tls_context(settings: Settings) -> ssl.SSLContext | None:
     if settings.ssl_version == "NONE":
         return None
     try:
-        from . import tls
+        from ixion.server import tls
     except ImportError:
         raise StartupError(
             f"ssl_version = {settings.ssl_version}, but this ixion has no TLS support "

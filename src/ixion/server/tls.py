@@ -38,12 +38,12 @@ from typing import TYPE_CHECKING, Final
 
 from cryptography import x509
 
-from .config import ConfigError
+from ixion.server.config import ConfigError
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from .options import Settings
+    from ixion.server.options import Settings
 
 __all__ = [
     "CIPHER_SHORTCUTS",

@@ -34,7 +34,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from .certificates import (
+from ixion.server.certificates import (
     CA_DAYS,
     DAYS,
     Authority,
@@ -43,9 +43,9 @@ from .certificates import (
     new_authority,
     server_certificate,
 )
-from .config import parse_config
-from .files import write_atomically
-from .tls import x509_oneline
+from ixion.server.config import parse_config
+from ixion.server.files import write_atomically
+from ixion.server.tls import x509_oneline
 
 if TYPE_CHECKING:
     from collections.abc import Mapping

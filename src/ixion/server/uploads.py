@@ -22,10 +22,10 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
-from .files import write_atomically
+from ixion.server.files import write_atomically
 
 if TYPE_CHECKING:
-    from .options import Settings
+    from ixion.server.options import Settings
 
 __all__ = ["UPLOADABLE_SUFFIXES", "AttachedFiles", "store_plugin"]
 

@@ -41,7 +41,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
-from .rules import RuleFile, parse_user_rules
+from ixion.server.rules import RuleFile, parse_user_rules
 
 if TYPE_CHECKING:
     from collections.abc import Iterable

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from .options import OPTIONS_BY_NAME
+from ixion.server.options import OPTIONS_BY_NAME
 
 __all__ = [
     "PRIVATE_NAMES",

@@ -1,21 +1,19 @@
 """NASL's built-in functions, grouped by family, one module each (nasl.md §3, §6.2).
+It may use the runtime, the network and SSH layers, and the ``script_*`` family's record.
 
-A built-in is a plain function taking a :class:`~.call.Call` and returning a NASL value.
-Each family module lists its functions in a ``FUNCTIONS`` table; :func:`standard_library`
-merges the tables. Report built-ins hand their findings to ``call.rt.report()``, and
-network ones reach the scanned host through ``call.rt.services.host``
-(:mod:`ixion.nasl.host`); description built-ins come later, as another family module.
+A built-in is a plain function taking a :class:`~ixion.nasl.runtime.run.Call` and returning a
+NASL value. Each family module lists its functions in a ``FUNCTIONS`` table;
+:func:`standard_library` merges the tables. Report built-ins hand their findings to
+``call.rt.report()``, and network ones reach the scanned host through
+``call.rt.services.host`` (:mod:`ixion.nasl.network.host`). The ``script_*`` family lives with
+the record it fills, in :mod:`ixion.nasl.description`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import Final, TypeAlias
+from typing import TYPE_CHECKING, Final
 
-from ixion.nasl.values import Value
-
-from . import (
-    description,
+from ixion.nasl.builtins import (
     hashes,
     hostinfo,
     http,
@@ -31,11 +29,14 @@ from . import (
     timefuncs,
     unsafe,
 )
-from .call import Call
+from ixion.nasl.description import functions as description
 
-__all__ = ["FAMILIES", "Builtin", "Call", "standard_library"]
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
-Builtin: TypeAlias = Callable[[Call], Value]
+    from ixion.nasl.runtime.run import Builtin
+
+__all__ = ["FAMILIES", "standard_library"]
 
 
 #: The family tables, merged in this order; no two define the same name.

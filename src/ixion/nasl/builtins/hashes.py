@@ -19,9 +19,8 @@ from typing import TYPE_CHECKING, Final
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from ixion.nasl.values import Value
-
-    from .call import Call
+    from ixion.nasl.runtime.run import Call
+    from ixion.nasl.runtime.values import Value
 
 __all__ = ["FUNCTIONS", "md4"]
 

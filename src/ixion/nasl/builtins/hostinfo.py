@@ -16,14 +16,13 @@ import ipaddress
 import platform
 from typing import TYPE_CHECKING, Final
 
-from ixion.nasl.values import NaslArray, NaslString, Value
-
-from .network import ENCAPS_IP, encaps_of_port, host_of
+from ixion.nasl.builtins.network import ENCAPS_IP, encaps_of_port, host_of
+from ixion.nasl.runtime.values import NaslArray, NaslString, Value
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from .call import Call
+    from ixion.nasl.runtime.run import Call
 
 __all__ = ["FUNCTIONS", "open_tcp_port", "port_is_open"]
 

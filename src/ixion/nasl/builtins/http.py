@@ -20,15 +20,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Final
 
-from ixion.nasl.predefined import OPENVAS_VERSION
-from ixion.nasl.values import Value, c_string
-
-from .network import CONNECT_TIMEOUT, ENCAPS_AUTO, connect, host_of
+from ixion.nasl.builtins.network import CONNECT_TIMEOUT, ENCAPS_AUTO, connect, host_of
+from ixion.nasl.runtime.predefined import OPENVAS_VERSION
+from ixion.nasl.runtime.values import Value, c_string
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from .call import Call
+    from ixion.nasl.runtime.run import Call
 
 __all__ = ["FUNCTIONS", "user_agent"]
 

@@ -1,7 +1,7 @@
 """Knowledge-base built-ins (nasl.md §2.6), with ``get_kb_item``'s forking.
 
 ``get_kb_item(name)`` with several values forks the script, one run per value
-(:mod:`ixion.nasl.forking`), newest value first: OpenVAS reads the KB's list of values
+(:mod:`ixion.nasl.runtime.forking`), newest value first: OpenVAS reads the KB's list of values
 into a linked list by prepending (``redis2kbitem``) and forks down that list.
 ``get_kb_item(name, TRUE)`` (``single``) takes the newest value without forking, as
 OpenVAS does. ``get_kb_list(pattern)`` never forks: it returns an array keyed by item name
@@ -9,19 +9,19 @@ with one entry per value, duplicate names included, built from the same newest-f
 ``get_kb_fresh_item()``, a classic Nessus built-in, reads the newest value without forking.
 
 Writes take an int (a C ``int``: -1 is refused, as C refuses it) or a string; KB names
-are Latin-1 ``str`` (:mod:`ixion.nasl.kb`).
+are Latin-1 ``str`` (:mod:`ixion.nasl.runtime.kb`).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Final
 
-from ixion.nasl.values import NaslArray, Value, c_string, wrap32
+from ixion.nasl.runtime.values import NaslArray, Value, c_string, wrap32
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from .call import Call
+    from ixion.nasl.runtime.run import Call
 
 __all__ = ["FUNCTIONS"]
 

@@ -11,14 +11,22 @@ from __future__ import annotations
 from functools import cmp_to_key
 from typing import TYPE_CHECKING, Final
 
-from ixion.nasl.control import ExitScript
-from ixion.nasl.operators import compare
-from ixion.nasl.values import NaslArray, NaslString, Value, c_string, copy_value, type_name, wrap32
+from ixion.nasl.runtime.control import ExitScript
+from ixion.nasl.runtime.operators import compare
+from ixion.nasl.runtime.values import (
+    NaslArray,
+    NaslString,
+    Value,
+    c_string,
+    copy_value,
+    type_name,
+    wrap32,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from .call import Call
+    from ixion.nasl.runtime.run import Call
 
 __all__ = ["FUNCTIONS"]
 

@@ -1,7 +1,7 @@
 """Socket built-ins (nasl.md §6.2 T1, C's ``nasl_socket.c``): open, send, recv, close.
 
-Sockets reach only the scanned host (:class:`~ixion.nasl.host.Host` takes a port, never an
-address) and live in the run's handle table (:mod:`ixion.nasl.connections`), which closes
+Sockets reach only the scanned host (:class:`~ixion.nasl.network.host.Host` takes a port, never an
+address) and live in the run's handle table (:mod:`ixion.nasl.runtime.connections`), which closes
 them when the run ends. What C does and ixion does too:
 
 * ``open_sock_tcp(port, timeout:, transport:)`` with ``transport`` an ``ENCAPS_*`` number;
@@ -22,16 +22,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Final
 
-from ixion.nasl.host import ConnectionRefused
-from ixion.nasl.values import NaslString, Value
+from ixion.nasl.network.host import ConnectionRefused
+from ixion.nasl.runtime.values import NaslString, Value
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from ixion.nasl.connections import Socket
-    from ixion.nasl.host import Connection, Host, Transport
-
-    from .call import Call
+    from ixion.nasl.network.host import Connection, Host, Transport
+    from ixion.nasl.runtime.connections import Socket
+    from ixion.nasl.runtime.run import Call
 
 __all__ = ["ENCAPS_IP", "FUNCTIONS", "connect", "encaps_of_port", "remaining", "send_text"]
 

@@ -16,17 +16,24 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Final
 
-from .hostinfo import open_tcp_port
-from .network import CONNECT_TIMEOUT, ENCAPS_AUTO, READ_TIMEOUT, connect, read, recv_line, socket_of
-from .network import send_text as send
+from ixion.nasl.builtins.hostinfo import open_tcp_port
+from ixion.nasl.builtins.network import (
+    CONNECT_TIMEOUT,
+    ENCAPS_AUTO,
+    READ_TIMEOUT,
+    connect,
+    read,
+    recv_line,
+    socket_of,
+)
+from ixion.nasl.builtins.network import send_text as send
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from ixion.nasl.connections import Socket
-    from ixion.nasl.values import Value
-
-    from .call import Call
+    from ixion.nasl.runtime.connections import Socket
+    from ixion.nasl.runtime.run import Call
+    from ixion.nasl.runtime.values import Value
 
 __all__ = ["FUNCTIONS"]
 

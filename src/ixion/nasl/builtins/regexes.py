@@ -1,4 +1,4 @@
-"""The regular-expression built-ins (nasl.md §2.7), over :mod:`ixion.nasl.regex`.
+"""The regular-expression built-ins (nasl.md §2.7), over :mod:`ixion.nasl.runtime.regex`.
 
 As in ``nasl/nasl_text_utils.c``, each takes ``pattern:``, ``string:`` and ``icase:``:
 
@@ -18,15 +18,15 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Final
 
-from ixion.nasl.regex import RegexError, compile_ere
-from ixion.nasl.values import NaslArray, Value, c_string, show
+from ixion.nasl.runtime.regex import RegexError, compile_ere
+from ixion.nasl.runtime.values import NaslArray, Value, c_string, show
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from regex import Match, Pattern
 
-    from .call import Call
+    from ixion.nasl.runtime.run import Call
 
 __all__ = ["FUNCTIONS"]
 

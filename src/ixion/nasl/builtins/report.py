@@ -1,6 +1,6 @@
 """Findings and scan glue (nasl.md §6.2 T1 KB/report/glue; C's ``nasl_scanner_glue.c``).
 
-Report built-ins hand a :class:`~ixion.nasl.host.Report` to the run, which passes it on to
+Report built-ins hand a :class:`~ixion.nasl.network.host.Report` to the run, which passes it on to
 the host unless the run is a fork replay. The port is the positional argument (classic
 ``security_hole(80)``) or ``port:``; the protocol ``proto:`` (default ``tcp``); the text
 ``data:`` (C falls back on the script's description, which a run does not know here, so
@@ -18,13 +18,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Final
 
-from ixion.nasl.host import Report, ReportKind
-from ixion.nasl.values import Value, c_string
+from ixion.nasl.network.host import Report, ReportKind
+from ixion.nasl.runtime.values import Value, c_string
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from .call import Call
+    from ixion.nasl.runtime.run import Call
 
 __all__ = ["FUNCTIONS"]
 

@@ -1,6 +1,6 @@
 """SSH built-ins (C's ``nasl_ssh.c``): sessions, authentication, banners, host key.
 
-ixion speaks SSH itself (:mod:`ixion.nasl.sshwire`) where OpenVAS links libssh; what a
+ixion speaks SSH itself (:mod:`ixion.nasl.ssh.wire`) where OpenVAS links libssh; what a
 script sees follows C:
 
 * ``ssh_connect(socket:, port:, keytype:, csciphers:, scciphers:, timeout:)`` returns a
@@ -13,7 +13,7 @@ script sees follows C:
   failure. The methods are asked once with a ``none`` request; then, as C does, the
   password is tried (``password``, then ``keyboard-interactive``, answering the first
   prompt that does not echo), and after it the private key (``publickey``,
-  :mod:`ixion.nasl.sshauth`), each only if the server offers the method. C tries the
+  :mod:`ixion.nasl.ssh.auth`), each only if the server offers the method. C tries the
   password first to stay compatible with the older NASL SSH code; a failed method falls
   through to the next. Without any of the three named arguments, the KB items
   ``Secret/SSH/password``, ``Secret/SSH/privatekey`` and ``Secret/SSH/passphrase`` are
@@ -26,7 +26,7 @@ script sees follows C:
 * ``ssh_set_login``, ``ssh_get_server_banner``, ``ssh_get_host_key`` (the key blob),
   ``ssh_get_sock``, ``ssh_disconnect``.
 * ``ssh_request_exec(id, cmd:, stdout:, stderr:)`` runs ``cmd`` on a channel of its own
-  (:mod:`ixion.nasl.sshchannel`) and returns its output: stdout when neither ``stdout``
+  (:mod:`ixion.nasl.ssh.channel`) and returns its output: stdout when neither ``stdout``
   nor ``stderr`` is given; the stream(s) given as 1 otherwise, stderr before stdout when
   both are (C reads stderr to its end first); stdout then stderr when both are given as 0
   (C's compatibility mode); an empty string when only one is given, as 0. A command that
@@ -47,19 +47,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Final
 
-from ixion.nasl.sshauth import KeyLoadError, auth_publickey, load_key
-from ixion.nasl.sshchannel import ExecResult, channels
-from ixion.nasl.sshwire import SshClient, SshError, SshSession
-
-from .network import ENCAPS_IP, connect, socket_of
+from ixion.nasl.builtins.network import ENCAPS_IP, connect, socket_of
+from ixion.nasl.ssh.auth import KeyLoadError, auth_publickey, load_key
+from ixion.nasl.ssh.channel import ExecResult, channels
+from ixion.nasl.ssh.wire import SshClient, SshError, SshSession
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from ixion.nasl.runtime import Runtime
-    from ixion.nasl.values import Value
-
-    from .call import Call
+    from ixion.nasl.runtime.run import Call, Runtime
+    from ixion.nasl.runtime.values import Value
 
 __all__ = ["FUNCTIONS", "session_named"]
 

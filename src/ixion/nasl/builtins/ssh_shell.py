@@ -29,19 +29,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Final
 
-from ixion.nasl.sshchannel import channels
-from ixion.nasl.sshkex import SshError
-from ixion.nasl.sshshell import ShellEnded, open_shell
-
-from .ssh import session_named
+from ixion.nasl.builtins.ssh import session_named
+from ixion.nasl.ssh.channel import channels
+from ixion.nasl.ssh.kex import SshError
+from ixion.nasl.ssh.shell import ShellEnded, open_shell, shell_of
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from ixion.nasl.sshshell import Shell
-    from ixion.nasl.values import Value
-
-    from .call import Call
+    from ixion.nasl.runtime.run import Call
+    from ixion.nasl.runtime.values import Value
+    from ixion.nasl.ssh.shell import Shell
 
 __all__ = ["FUNCTIONS"]
 
@@ -52,7 +50,7 @@ def _shell(call: Call, name: str) -> Shell | None:
     if found is None:
         return None
     session_id, session = found
-    shell = None if session.client is None else channels(session.client).shell
+    shell = None if session.client is None else shell_of(channels(session.client))
     if shell is None:
         call.warn(f"{name}: no shell is open on SSH session {session_id}")
         return None
@@ -116,7 +114,7 @@ def _ssh_shell_write(call: Call) -> Value:
 def _ssh_shell_close(call: Call) -> Value:
     found = session_named(call, "ssh_shell_close")
     client = None if found is None else found[1].client
-    shell = None if client is None else channels(client).shell
+    shell = None if client is None else shell_of(channels(client))
     if shell is not None:
         shell.close()
     return None

@@ -1,10 +1,10 @@
 """String built-ins (nasl.md §6.2 T1), as ``nasl/nasl_text_utils.c`` defines them.
 
-Each reads its arguments like its C counterpart (:mod:`.call`), quirks included: lengths
-come from the argument's size, which is 0 for an integer, so ``strlen(42)`` is 0 and
-``substr(12345, 1)`` is empty; almost everything returns data. ``string()`` and
-``display()`` un-escape ``\\n \\t \\r \\\\ \\xHH`` in *string*-typed arguments only;
-``raw_string()`` has its own, slightly different, rules and a 32 KiB cap.
+Each reads its arguments like its C counterpart (:class:`~ixion.nasl.runtime.run.Call`),
+quirks included: lengths come from the argument's size, which is 0 for an integer, so
+``strlen(42)`` is 0 and ``substr(12345, 1)`` is empty; almost everything returns data.
+``string()`` and ``display()`` un-escape ``\\n \\t \\r \\\\ \\xHH`` in *string*-typed
+arguments only; ``raw_string()`` has its own, slightly different, rules and a 32 KiB cap.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import re
 from functools import lru_cache
 from typing import TYPE_CHECKING, Final
 
-from ixion.nasl.values import (
+from ixion.nasl.runtime.values import (
     INT32_MAX,
     NaslArray,
     NaslString,
@@ -27,7 +27,7 @@ from ixion.nasl.values import (
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from .call import Call
+    from ixion.nasl.runtime.run import Call
 
 __all__ = ["FUNCTIONS"]
 

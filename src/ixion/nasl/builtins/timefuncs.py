@@ -1,7 +1,7 @@
 """Time and randomness built-ins (nasl.md §6.2 T1), through the run's clock and generator.
 
 Both are read through ``rt.observe``, so a fork replay sees the values the earlier run saw
-(:mod:`ixion.nasl.forking`), and both are injectable, so tests are reproducible.
+(:mod:`ixion.nasl.runtime.forking`), and both are injectable, so tests are reproducible.
 ``localtime()`` returns C's ``struct tm`` fields with C's numbering (Sunday is weekday 0,
 months and days of the year count from 1).
 """
@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Final
 
-from ixion.nasl.values import NaslArray, Value, wrap32
+from ixion.nasl.runtime.values import NaslArray, Value, wrap32
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from .call import Call
+    from ixion.nasl.runtime.run import Call
 
 __all__ = ["FUNCTIONS"]
 

@@ -17,14 +17,13 @@ import subprocess
 import tempfile
 from typing import TYPE_CHECKING, Final
 
-from ixion.nasl.values import NaslArray, Value, c_string
-
-from .network import remaining
+from ixion.nasl.builtins.network import remaining
+from ixion.nasl.runtime.values import NaslArray, Value, c_string
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from .call import Call
+    from ixion.nasl.runtime.run import Call
 
 __all__ = ["FUNCTIONS"]
 

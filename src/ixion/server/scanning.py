@@ -1,0 +1,25 @@
+"""What a connection needs to scan, handed by the daemon to each client handler."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ixion.server.attack import ScanService
+    from ixion.server.config import ConfTable
+    from ixion.server.options import Settings
+    from ixion.server.plugin_sets import PluginSets
+
+__all__ = ["Scanning"]
+
+
+@dataclass(frozen=True, slots=True)
+class Scanning:
+    """What a connection needs to scan: the daemon's settings and table, and the engine."""
+
+    settings: Settings
+    table: ConfTable
+    service: ScanService
+    #: Each user's plugins (the daemon's and their uploads); None: everyone sees the same.
+    plugin_sets: PluginSets | None = None
