@@ -380,7 +380,17 @@ def test_the_default_file_starts_with_a_header_then_each_key_under_its_help() ->
         "# Hosts scanned in parallel; also the most a client may ask for.\n"
         "max_hosts = 30\n"
     ) in text
-    assert text.endswith("# CA for client certificates.\n# ca_file = /srv/ixion/tls/cacert.pem\n")
+    assert "# CA for client certificates.\n# ca_file = /srv/ixion/tls/cacert.pem\n" in text
+    assert text.endswith(
+        "# SMTP relay that detached scans mail their results through.\nsmtp_host = localhost\n"
+        "\n# Port of the SMTP relay.\nsmtp_port = 25\n"
+        "\n# From address of those mails (empty: ixiond@<this host's name>).\nsmtp_sender = \n"
+        "\n# Require STARTTLS (with a verified certificate) from the relay.\nsmtp_starttls = no\n"
+        "\n# Log in to the relay as this user (empty: no login).\nsmtp_user = \n"
+        "\n# Password of smtp_user.\nsmtp_password = \n"
+        "\n# Mail with this sendmail-compatible program instead of SMTP (empty: SMTP).\n"
+        "sendmail = \n"
+    )
 
 
 def test_the_default_file_sets_every_default_in_declaration_order() -> None:

@@ -184,9 +184,11 @@ def test_a_user_added_with_ixion_adduser_logs_in_and_is_offered_the_plugins_and_
     assert offer.preference("max_hosts") == "7"
     assert offer.preference("ssl_version") == "NONE"
     assert offer.preference("server_info_nessusd_version") == f"ixiond {__version__}"
-    # Private paths stay home, and sessions are not advertised until they work.
-    for name in ("state_dir", "logfile", "ntp_save_sessions", "ntp_detached_sessions"):
+    # Private paths and the mail relay's password stay home; sessions are kept, and said so.
+    for name in ("state_dir", "logfile", "smtp_password"):
         assert offer.preference(name) is None
+    assert offer.preference("ntp_save_sessions") == "yes"
+    assert offer.preference("ntp_detached_sessions") == "yes"
 
 
 def test_the_md5_loop_reports_the_md5_of_the_plugins(config: Path, port: int) -> None:

@@ -62,6 +62,17 @@ SPEC_TABLE_KEYS = (
 )
 
 #: Spec §5.2 after the table, and the ntp_* words of §3.10.
+#: Ours: the relay detached scans mail their results through (spec §8.4), after TLS.
+MAIL_KEYS = (
+    "smtp_host",
+    "smtp_port",
+    "smtp_sender",
+    "smtp_starttls",
+    "smtp_user",
+    "smtp_password",
+    "sendmail",
+)
+
 CLIENT_KEYS = (
     "save_session",
     "save_empty_sessions",
@@ -133,8 +144,8 @@ NESSUSD_CLIENT_IGNORED = (
 def test_options_are_state_dir_then_the_spec_table_then_the_client_keys() -> None:
     names = [option.name for option in OPTIONS]
     assert names[0] == "state_dir"
-    assert set(names) == {"state_dir", *SPEC_TABLE_KEYS, *CLIENT_KEYS}
-    assert len(names) == 1 + len(SPEC_TABLE_KEYS) + len(CLIENT_KEYS)
+    assert set(names) == {"state_dir", *SPEC_TABLE_KEYS, *MAIL_KEYS, *CLIENT_KEYS}
+    assert len(names) == 1 + len(SPEC_TABLE_KEYS) + len(MAIL_KEYS) + len(CLIENT_KEYS)
 
 
 def test_options_by_name_finds_every_option() -> None:
@@ -150,6 +161,7 @@ def test_keys_written_to_a_new_file_follow_nessusd_order() -> None:
         "cert_file",
         "key_file",
         "ca_file",
+        *MAIL_KEYS,
     ]
 
 
@@ -242,8 +254,12 @@ def test_what_nessusd_ignored_from_clients_is_ignored(name: str) -> None:
     assert not is_client_settable(name)
 
 
-@pytest.mark.parametrize("name", ["state_dir", "ssl_version", "ssl_cipher_list", "pem_password"])
-def test_clients_cannot_set_where_ixiond_writes_nor_tls_settings(name: str) -> None:
+@pytest.mark.parametrize(
+    "name", ["state_dir", "ssl_version", "ssl_cipher_list", "pem_password", *MAIL_KEYS]
+)
+def test_clients_cannot_set_where_ixiond_writes_nor_tls_settings_nor_the_mail_relay(
+    name: str,
+) -> None:
     assert not is_client_settable(name)
 
 
@@ -255,7 +271,7 @@ def test_clients_cannot_set_where_ixiond_writes_nor_tls_settings(name: str) -> N
         "plugin_set",
         "ntp_escape_crlf",
         "timeout.10330",
-        "smtp_password",
+        "some_plugin_setting",
         "Ping the remote host[checkbox]:Do a TCP ping",
     ],
 )

@@ -14,12 +14,14 @@ from dataclasses import asdict, dataclass, fields
 from typing import Any, Final, TypeAlias
 
 __all__ = [
+    "KB_CHUNK",
     "MAX_EVENT_BYTES",
     "Event",
     "EventError",
     "Finding",
     "HostFinished",
     "HostStarted",
+    "KbWrites",
     "PluginEnded",
     "PluginStarted",
     "PortFound",
@@ -97,6 +99,18 @@ class PluginEnded:
 
 
 @dataclass(frozen=True, slots=True)
+class KbWrites:
+    """What a plugin wrote to the KB, sent before its PluginEnded when the job asks
+    (:attr:`~ixion.engine.job.HostJob.journal`), in pieces of at most :data:`KB_CHUNK`
+    characters so that no event line grows past :data:`MAX_EVENT_BYTES`."""
+
+    host: str
+    plugin_id: int
+    #: ``[op, name, value]`` each, op ``add``, ``replace`` or ``remove``.
+    writes: tuple[tuple[str, str, int | str], ...]
+
+
+@dataclass(frozen=True, slots=True)
 class HostFinished:
     host: str
     when: float
@@ -105,13 +119,32 @@ class HostFinished:
 
 
 Event: TypeAlias = (
-    HostStarted | PortFound | Finding | Progress | PluginStarted | PluginEnded | HostFinished
+    HostStarted
+    | PortFound
+    | Finding
+    | Progress
+    | PluginStarted
+    | KbWrites
+    | PluginEnded
+    | HostFinished
 )
 
 _TYPES: Final[dict[str, type[Any]]] = {
     cls.__name__: cls
-    for cls in (HostStarted, PortFound, Finding, Progress, PluginStarted, PluginEnded, HostFinished)
+    for cls in (
+        HostStarted,
+        PortFound,
+        Finding,
+        Progress,
+        PluginStarted,
+        KbWrites,
+        PluginEnded,
+        HostFinished,
+    )
 }
+#: Characters of names and values in one :class:`KbWrites` (a KB value is at most 64 KiB).
+KB_CHUNK: Final = 256 * 1024
+_KB_OPS: Final = frozenset({"add", "replace", "remove"})
 
 
 class EventError(ValueError):
@@ -133,6 +166,8 @@ def from_json(line: bytes) -> Event:
             raise EventError(f"unexpected fields in {cls.__name__}")
         if "severity" in data:
             data["severity"] = Severity(data["severity"])
+        if "writes" in data:
+            data["writes"] = _kb_writes(data["writes"])
         event: Event = cls(**data)
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise EventError(f"bad event line: {exc}") from None
@@ -143,9 +178,27 @@ def from_json(line: bytes) -> Event:
     return event
 
 
+def _kb_writes(value: object) -> tuple[tuple[str, str, int | str], ...]:
+    if not isinstance(value, list):
+        raise EventError("KB writes are not a list")
+    writes = []
+    for item in value:
+        if not (isinstance(item, list) and len(item) == 3):
+            raise EventError("a KB write is not [op, name, value]")
+        op, name, written = item
+        if op not in _KB_OPS or not isinstance(name, str) or not name:
+            raise EventError("a KB write has a bad op or name")
+        if isinstance(written, bool) or not isinstance(written, int | str):
+            raise EventError("a KB value is neither int nor str")
+        writes.append((op, name, written))
+    return tuple(writes)
+
+
 def _has_type(value: object, annotation: str) -> bool:
     if annotation == "Severity":
         return isinstance(value, Severity)
+    if annotation.startswith("tuple["):
+        return isinstance(value, tuple)  # checked while decoding
     if isinstance(value, bool):
         return False
     if annotation == "float":

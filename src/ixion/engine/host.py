@@ -18,18 +18,27 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final
 
 from ixion.engine.context import HostContext
-from ixion.engine.events import HostFinished, HostStarted, PluginEnded, PluginStarted, Progress
+from ixion.engine.events import (
+    KB_CHUNK,
+    HostFinished,
+    HostStarted,
+    KbWrites,
+    PluginEnded,
+    PluginStarted,
+    Progress,
+)
 from ixion.engine.job import effective_timeout
 from ixion.engine.schedule import Phase, plan, why_not_launch
 from ixion.plugin_api.kb import KnowledgeBase
 from ixion.plugin_api.plugin import PluginError
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Callable, Iterator, Sequence
 
     from ixion.engine.events import Event
     from ixion.engine.job import HostJob
     from ixion.engine.schedule import Planned
+    from ixion.plugin_api.kb import KbWrite
     from ixion.plugin_api.plugin import Plugin
 
 __all__ = ["HostScan", "PluginTimeout", "scan_host"]
@@ -81,6 +90,21 @@ class HostScan:
         self._launched = 0
         self._last_percent = 0
         self._wake = asyncio.Event()
+        self._restore()
+
+    def _restore(self) -> None:
+        """Start from a saved KB, then from what a restored session's plugins did: their
+        writes are made again and they count as done (spec §8.2, §8.3)."""
+        for name, value in self.job.initial_kb:
+            self.kb.add(name, value)
+        by_id = {plugin.info.id: plugin.info.filename for plugin in self._plugins.values()}
+        for plugin_id, writes in self.job.resume:
+            for write in writes:
+                self.kb.apply(write)
+            filename = by_id.get(plugin_id)
+            if filename is not None and filename not in self._done:
+                self._done.add(filename)
+                self._launched += 1
 
     def running_task_deadline(self, task: asyncio.Task[object] | None) -> float | None:
         """The deadline of the plugin ``task`` runs, for the spin guard; None: not a plugin."""
@@ -106,7 +130,7 @@ class HostScan:
 
     async def _run_phase(self, phase: Phase) -> bool:
         """Run every plugin of ``phase``; True if the host turned out dead."""
-        waiting = [p for p in self._plan if p.phase is phase]
+        waiting = [p for p in self._plan if p.phase is phase and p.info.filename not in self._done]
         limit = 1 if phase.serial else max(1, self.job.settings.max_checks)
         while waiting or self._running:
             if self._host_is_dead():
@@ -150,6 +174,8 @@ class HostScan:
         self._count_launch()
         if planned.skip:
             reason: str | None = "disabled dependency"
+        elif info.category in self.job.dont_replay and f"Launched/{info.id}" in self.kb:
+            reason = "it ran before, as the restored KB says (kb_dont_replay)"
         else:
             reason = why_not_launch(info, self.kb, self.job.settings)
         if reason is not None:
@@ -157,17 +183,22 @@ class HostScan:
             return
         timeout = effective_timeout(info, self.job)
         self._emit(PluginStarted(self.job.host, info.id, timeout))
-        ctx = HostContext(
-            info=info, job=self.job, kb=self.kb, emit=self._emit, silent=planned.silent
-        )
+        writes: list[KbWrite] = []
+        kb = self.kb.journaled(writes.append) if self.job.journal else self.kb
+        kb.replace(f"Launched/{info.id}", 1)
+        ctx = HostContext(info=info, job=self.job, kb=kb, emit=self._emit, silent=planned.silent)
         plugin = self._plugins[info.filename]
-        task = asyncio.create_task(self._guarded(plugin, ctx, timeout), name=info.filename)
+        run = self._guarded(plugin, ctx, timeout, writes)
+        task = asyncio.create_task(run, name=info.filename)
         deadline = time.monotonic() + timeout if timeout else 0.0
         self._running[task] = _Running(planned, task, deadline, self._non_simult(planned))
         task.add_done_callback(self._task_done)
 
-    async def _guarded(self, plugin: Plugin, ctx: HostContext, seconds: float) -> None:
-        """Run the plugin; its outcome goes out as a PluginEnded event."""
+    async def _guarded(
+        self, plugin: Plugin, ctx: HostContext, seconds: float, writes: list[KbWrite]
+    ) -> None:
+        """Run the plugin; its outcome goes out as a PluginEnded event (after its KB
+        writes, when the job journals them)."""
         outcome = "done"
         try:
             async with asyncio.timeout(seconds or None):
@@ -179,6 +210,8 @@ class HostScan:
         except Exception as exc:  # a broken plugin ends alone
             where = traceback.extract_tb(exc.__traceback__)[-1]
             outcome = f"error: {exc!r} at {where.filename}:{where.lineno}"
+        for chunk in _chunks(writes):
+            self._emit(KbWrites(self.job.host, plugin.info.id, chunk))
         self._emit(PluginEnded(self.job.host, plugin.info.id, outcome))
 
     def _task_done(self, task: asyncio.Task[None]) -> None:
@@ -199,6 +232,21 @@ class HostScan:
         if percent - self._last_percent >= PROGRESS_STEP:
             self._last_percent = percent
             self._emit(Progress(self.job.host, "attack", self._launched, total))
+
+
+def _chunks(writes: list[KbWrite]) -> Iterator[tuple[KbWrite, ...]]:
+    """``writes`` in pieces of at most :data:`KB_CHUNK` characters (one write may be alone)."""
+    piece: list[KbWrite] = []
+    size = 0
+    for write in list(writes):  # a NASL thread may still be writing: take a snapshot
+        cost = len(write[1]) + len(str(write[2])) + 16
+        if piece and size + cost > KB_CHUNK:
+            yield tuple(piece)
+            piece, size = [], 0
+        piece.append(write)
+        size += cost
+    if piece:
+        yield tuple(piece)
 
 
 async def scan_host(job: HostJob, plugins: Sequence[Plugin], emit: Callable[[Event], None]) -> None:

@@ -14,6 +14,7 @@ from ixion.plugin_api.metadata import Category
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
+    from ixion.plugin_api.kb import KbValue, KbWrite
     from ixion.plugin_api.metadata import PluginInfo
     from ixion.plugin_api.ports import PortRange
 
@@ -61,6 +62,17 @@ class HostJob:
     #: Where the includes of NASL scripts outside ``plugins_folder`` (a user's uploads) are
     #: looked for after the script's own directory: the daemon's ``plugins_folder``.
     include_dirs: tuple[str, ...] = ()
+    #: Send each plugin's KB writes (``KbWrites``) and its ``PluginEnded`` on: the daemon
+    #: keeps them with the session, or as the host's saved KB.
+    journal: bool = False
+    #: A saved KB to start from (``kb_restore``), oldest entry first.
+    initial_kb: tuple[tuple[str, KbValue], ...] = ()
+    #: A restored session's plugins that finished on this host, in the order they finished,
+    #: with what each wrote to the KB: their writes are made again, they are not run again.
+    resume: tuple[tuple[int, tuple[KbWrite, ...]], ...] = ()
+    #: Categories whose plugins are not run again if the restored KB says they ran
+    #: (``Launched/<id>``; the ``kb_dont_replay_*`` options).
+    dont_replay: frozenset[Category] = frozenset()
 
 
 def effective_timeout(info: PluginInfo, job: HostJob) -> float:

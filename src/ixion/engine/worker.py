@@ -251,7 +251,7 @@ class HostWorker:
             self._deadlines.pop(event.plugin_id, None)
             if event.outcome != "done":
                 log.info("%s: plugin %d: %s", self.job.host, event.plugin_id, event.outcome)
-            return None
+            return event if self.job.journal else None
         if isinstance(event, HostFinished) and self._stop_reason:
             return HostFinished(event.host, event.when, self._stop_reason)
         return event

@@ -14,11 +14,21 @@ import fnmatch
 from typing import TYPE_CHECKING, Final, TypeAlias
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
 
-__all__ = ["FIND_SERVICE_DONE", "MAX_KB_VALUE", "KbValue", "KnowledgeBase", "kb_bytes", "kb_text"]
+__all__ = [
+    "FIND_SERVICE_DONE",
+    "MAX_KB_VALUE",
+    "KbValue",
+    "KbWrite",
+    "KnowledgeBase",
+    "kb_bytes",
+    "kb_text",
+]
 
 KbValue: TypeAlias = int | str
+#: A change made to a KB: ``("add" | "replace" | "remove", name, value)`` (``""`` for remove).
+KbWrite: TypeAlias = tuple[str, str, KbValue]
 
 #: Longest string value kept; a banner from a hostile service is cut to this.
 MAX_KB_VALUE: Final = 64 * 1024
@@ -55,6 +65,15 @@ class KnowledgeBase:
 
     def __init__(self) -> None:
         self._items: dict[str, list[KbValue]] = {}
+        self._on_write: Callable[[KbWrite], None] | None = None
+
+    def journaled(self, on_write: Callable[[KbWrite], None]) -> KnowledgeBase:
+        """The same KB, seen through a view that tells ``on_write`` of every change made
+        through it: what one plugin wrote, kept with its session and its saved KB."""
+        view = KnowledgeBase()
+        view._items = self._items
+        view._on_write = on_write
+        return view
 
     def add(self, name: str, value: KbValue) -> None:
         """Add a value (``set_kb_item``); an identical pair is not added twice."""
@@ -62,13 +81,31 @@ class KnowledgeBase:
         values = self._items.setdefault(name, [])
         if value not in values:
             values.append(value)
+            if self._on_write is not None:
+                self._on_write(("add", name, value))
 
     def replace(self, name: str, value: KbValue) -> None:
         """Make ``value`` the only value of ``name`` (``replace_kb_item``)."""
-        self._items[name] = [_checked(name, value)]
+        value = _checked(name, value)
+        self._items[name] = [value]
+        if self._on_write is not None:
+            self._on_write(("replace", name, value))
 
     def remove(self, name: str) -> None:
-        self._items.pop(name, None)
+        if self._items.pop(name, None) is not None and self._on_write is not None:
+            self._on_write(("remove", name, ""))
+
+    def apply(self, write: KbWrite) -> None:
+        """Make a change recorded by :meth:`journaled` again (a restored session)."""
+        op, name, value = write
+        if op == "add":
+            self.add(name, value)
+        elif op == "replace":
+            self.replace(name, value)
+        elif op == "remove":
+            self.remove(name)
+        else:
+            raise ValueError(f"unknown KB change {op!r}")
 
     def get(self, name: str) -> KbValue | None:
         """The first value of ``name``, or None."""

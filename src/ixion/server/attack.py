@@ -16,9 +16,18 @@ import socket
 import time
 from dataclasses import dataclass
 from ipaddress import ip_address
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Final, Protocol
 
-from ixion.engine.events import Finding, HostFinished, HostStarted, PortFound, Progress, Severity
+from ixion.engine.events import (
+    Finding,
+    HostFinished,
+    HostStarted,
+    KbWrites,
+    PluginEnded,
+    PortFound,
+    Progress,
+    Severity,
+)
 from ixion.engine.job import HostJob, ScanSettings
 from ixion.engine.scan import Scan
 from ixion.engine.target_blocks import network_hosts
@@ -40,6 +49,7 @@ from ixion.ntp import (
     TimeKind,
 )
 from ixion.plugin_api.ports import PortRangeError, Transport, parse_port_range
+from ixion.server.scan_record import DEAD_HOST
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
@@ -51,9 +61,9 @@ if TYPE_CHECKING:
     from ixion.ntp import Message
     from ixion.plugin_api.ports import PortRange, Services
     from ixion.server.options import Settings
-    from ixion.server.rules import RuleSet
+    from ixion.server.scan_record import ScanRecord
 
-__all__ = ["Attack", "ScanService", "ctime", "enabled_ids"]
+__all__ = ["Attack", "ScanService", "TargetRules", "ctime", "enabled_ids"]
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +84,12 @@ _SEVERITY_KIND: Final = {
 def ctime(when: float) -> str:
     """C's ``ctime()`` without its newline, as TIME messages carry it (§3.6)."""
     return time.ctime(when)
+
+
+class TargetRules(Protocol):
+    """What decides which hosts a scan may reach: a user's rule set, or two together."""
+
+    def allows(self, target: str) -> bool: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,13 +134,14 @@ class Attack:
         targets: str,
         settings: Settings,
         preferences: Mapping[str, str],
-        rules: RuleSet,
+        rules: TargetRules,
         service: ScanService,
         files: Mapping[str, str],
         send: Callable[[Message], Awaitable[None]],
         receive: Callable[[], Awaitable[Message | None]],
         other_order: Callable[[Message], Awaitable[None]],
         user: str,
+        record: ScanRecord | None = None,
     ) -> None:
         self._targets = targets
         self._settings = settings
@@ -136,11 +153,22 @@ class Attack:
         self._receive = receive
         self._other_order = other_order
         self._user = user
+        self._record = record
         self._denied: list[str] = []
         self._stopped_hosts: set[str] = set()
+        #: Hosts the client stopped one by one (STOP_ATTACK): their test counts as complete.
+        self._host_stops: set[str] = set()
         self._scan: Scan | None = None
         #: The client went away during the scan.
         self.client_gone = False
+        #: The scan was cut short (client gone, STOP_WHOLE_TEST, :meth:`stop`).
+        self.interrupted = False
+
+    def stop(self) -> None:
+        """Stop the whole scan (a detached scan's DETACHED_STOP, a daemon shutting down)."""
+        self.interrupted = True
+        if self._scan is not None:
+            self._scan.stop()
 
     async def run(self) -> bool:
         """Scan to the end; False if the connection must now close without BYE (E001)."""
@@ -162,6 +190,8 @@ class Attack:
             await self._send(Time(kind=TimeKind.SCAN_END, when=now))
             return True
         await self._send(Time(kind=TimeKind.SCAN_START, when=now))
+        if self._record is not None:
+            await self._record.replay()
         all_ids = frozenset(p.info.id for p in self._service.plugins.all)
         job_settings = scan_settings(self._settings, port_range)
         enabled = enabled_ids(self._settings.plugin_set, all_ids)
@@ -177,6 +207,8 @@ class Attack:
                 await self._forward(event)
         finally:
             listener.cancel()
+            if self._record is not None:
+                await self._record.flush()
         if self.client_gone:
             return False
         if self._denied:
@@ -212,19 +244,22 @@ class Attack:
                     block = network_hosts(ip_address(address), target.prefix)
                     hosts = [(str(a), str(a)) for a in map(block.address_at, range(block.count()))]
             for name, address in hosts:
-                if self._rules.allows(address):
-                    yield HostJob(
-                        host=name,
-                        address=address,
-                        origins=self._service.plugins.origins,
-                        enabled=enabled,
-                        settings=settings,
-                        preferences=self._preferences,
-                        files=self._files,
-                        include_dirs=(str(self._settings.plugins_folder),),
-                    )
-                else:
+                if not self._rules.allows(address):
                     self._refuse(name, address)
+                    continue
+                job = HostJob(
+                    host=name,
+                    address=address,
+                    origins=self._service.plugins.origins,
+                    enabled=enabled,
+                    settings=settings,
+                    preferences=self._preferences,
+                    files=self._files,
+                    include_dirs=(str(self._settings.plugins_folder),),
+                )
+                prepared = job if self._record is None else await self._record.prepare(job)
+                if prepared is not None:
+                    yield prepared
 
     def _refuse(self, name: str, address: str) -> None:
         """Remember a refused host for E002, which holds ~4000 bytes: the first few suffice."""
@@ -249,15 +284,17 @@ class Attack:
             msg = await self._receive()
             if msg is None:
                 log.info("%s: client left during the scan; stopping it", self._user)
-                self.client_gone = True
+                self.client_gone = self.interrupted = True
                 scan.stop()
                 return
             if isinstance(msg, StopAttack):
                 self._stopped_hosts.add(msg.host)
+                self._host_stops.add(msg.host)
                 if not scan.stop_host(msg.host):
                     await self._send(Finished(host=msg.host))
             elif isinstance(msg, StopWholeTest):
                 self._stopped_hosts.update(scan.active_hosts)
+                self.interrupted = True
                 scan.stop()
             else:
                 await self._other_order(msg)
@@ -265,38 +302,55 @@ class Attack:
     # --- events to messages --------------------------------------------------------------------
 
     async def _forward(self, event: Event) -> None:
-        if self.client_gone:
+        if isinstance(event, KbWrites | PluginEnded):
+            if self._record is not None:
+                await self._record.note(event)
+            return
+        if self.client_gone and self._record is None:
             return
         if isinstance(event, HostStarted):
-            await self._send(
-                Time(kind=TimeKind.HOST_START, host=event.host, when=ctime(event.when))
-            )
+            when = ctime(event.when)
+            await self._out(Time(kind=TimeKind.HOST_START, host=event.host, when=when), event.host)
         elif isinstance(event, PortFound):
-            await self._send(Port(host=event.host, port=self._port_ref(event.port, event.proto)))
-        elif isinstance(event, Finding):
             port = self._port_ref(event.port, event.proto)
-            kind = _SEVERITY_KIND[event.severity]
-            await self._send(
-                Report(
-                    kind=kind,
-                    host=event.host,
-                    port=port,
-                    text=event.text,
-                    plugin_id=str(event.plugin_id),
-                )
+            await self._out(Port(host=event.host, port=port), event.host, event.plugin_id)
+        elif isinstance(event, Finding):
+            report = Report(
+                kind=_SEVERITY_KIND[event.severity],
+                host=event.host,
+                port=self._port_ref(event.port, event.proto),
+                text=event.text,
+                plugin_id=str(event.plugin_id),
             )
+            await self._out(report, event.host, event.plugin_id)
         elif isinstance(event, Progress):
             action = StatusAction.PORTSCAN if event.phase == "portscan" else StatusAction.ATTACK
             if 0 <= event.current <= event.total:
-                await self._send(
-                    Status(host=event.host, action=action, current=event.current, total=event.total)
+                status = Status(
+                    host=event.host, action=action, current=event.current, total=event.total
                 )
+                await self._out(status, event.host)
         elif isinstance(event, HostFinished):
-            if event.reason:
-                log.info("%s: %s ended early: %s", self._user, event.host, event.reason)
-            if self._settings.ntp_opt_show_end or event.host in self._stopped_hosts:
-                await self._send(Finished(host=event.host))
-            await self._send(Time(kind=TimeKind.HOST_END, host=event.host, when=ctime(event.when)))
+            await self._host_finished(event)
+
+    async def _host_finished(self, event: HostFinished) -> None:
+        host = event.host
+        if event.reason:
+            log.info("%s: %s ended early: %s", self._user, host, event.reason)
+        if self._settings.ntp_opt_show_end or host in self._stopped_hosts:
+            await self._out(Finished(host=host), host)
+        await self._out(Time(kind=TimeKind.HOST_END, host=host, when=ctime(event.when)), host)
+        if self._record is not None:
+            completed = event.reason in ("", DEAD_HOST) or host in self._host_stops
+            await self._record.host_ended(event, completed=completed)
+
+    async def _out(self, msg: Message, host: str, plugin: int = 0) -> None:
+        """A message about ``host``: through the record (kept, then sent) when there is one."""
+        if self._record is None:
+            await self._send(msg)
+        else:
+            starts = isinstance(msg, Time) and msg.kind is TimeKind.HOST_START
+            await self._record.send(msg, host, plugin, starts_host=starts)
 
     def _port_ref(self, port: int, proto: str) -> PortRef:
         if port <= 0:

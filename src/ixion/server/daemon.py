@@ -44,6 +44,7 @@ from ixion.server.config import (
 )
 from ixion.server.connection import LOGIN_LINE_TIMEOUT, ClientHandler
 from ixion.server.detach import PIDFILE_NAME, daemonize, remove_pidfile
+from ixion.server.keeping import Keeping
 from ixion.server.plugin_sets import PluginSets, nasl_cache
 from ixion.server.scanning import Scanning
 from ixion.server.startup import BACKLOG, Prepared, StartupError, prepare
@@ -55,6 +56,7 @@ if TYPE_CHECKING:
     from ixion.server.config import ConfTable
     from ixion.server.offer import Offer
     from ixion.server.options import Settings
+    from ixion.server.persistence import Persistence
     from ixion.server.users import UserStore
 
 __all__ = [
@@ -154,12 +156,16 @@ def _run(prepared: Prepared) -> None:
                 offer=prepared.offer,
                 users=prepared.users,
                 tls=prepared.tls,
-                scan_setup=ScanSetup(prepared.settings, prepared.table, prepared.plugins),
+                scan_setup=ScanSetup(
+                    prepared.settings, prepared.table, prepared.plugins, prepared.persistence
+                ),
             )
         )
     except Exception:  # after -D, the log is the only place left to say why
         log.exception("ixiond stopped by an internal error")
         sys.exit(1)
+    finally:
+        prepared.persistence.close()
     log.info("stopped")
 
 
@@ -170,6 +176,8 @@ class ScanSetup:
     settings: Settings
     table: ConfTable
     plugins: Plugins
+    #: The store; None: scans keep nothing (no sessions, saved KBs or detached scans).
+    persistence: Persistence | None = None
 
 
 class Clients:
@@ -230,6 +238,7 @@ async def serve(
         loop.add_signal_handler(signum, stop.set)
     fork_server: ForkServer | None = None
     scanning = None
+    keeping: Keeping | None = None
     if scan_setup is not None:
         settings = scan_setup.settings
         fork_server = ForkServer(preload=(settings.plugins_folder, nasl_cache(settings.state_dir)))
@@ -237,6 +246,10 @@ async def serve(
         service = ScanService(scan_setup.plugins, fork_server, system_services())
         plugin_sets = PluginSets(settings, scan_setup.table, scan_setup.plugins, offer)
         scanning = Scanning(settings, scan_setup.table, service, plugin_sets)
+        if scan_setup.persistence is not None:
+            keeping = Keeping.start(scan_setup.persistence, scanning, users)
+            scanning = keeping.scanning
+            await keeping.detached.resume_all()
     clients = Clients(offer=offer, users=users, scanning=scanning)
     if tls is None:
         server = await asyncio.start_server(clients.accept, sock=listener, backlog=BACKLOG)
@@ -262,6 +275,8 @@ async def serve(
         log.info("shutting down: closing the listener and %d connection(s)", len(clients))
         server.close()
         await clients.close()
+        if keeping is not None:
+            await keeping.close()
         if fork_server is not None:
             await fork_server.close()
         await server.wait_closed()

@@ -45,6 +45,11 @@ class Offer:
     def plugin(self, plugin_id: str) -> PluginRecord | None:
         return next((p for p in self.plugins if p.id == plugin_id), None)
 
+    @property
+    def offers_sessions(self) -> bool:
+        """PREFERENCES says sessions are kept (``ntp_save_sessions <|> yes``)."""
+        return ("ntp_save_sessions", "yes") in self.preferences
+
 
 def plugin_record(info: PluginInfo) -> PluginRecord:
     return PluginRecord(
@@ -82,11 +87,12 @@ def plugin_preferences(infos: Iterable[PluginInfo]) -> list[tuple[str, str]]:
     ]
 
 
-def build_offer(table: ConfTable, plugins: Plugins) -> Offer:
+def build_offer(table: ConfTable, plugins: Plugins, *, sessions: bool = False) -> Offer:
     """PLUGIN_LIST, PREFERENCES and friends for these plugins.
 
-    ``ntp_save_sessions`` and ``ntp_detached_sessions`` are left out until sessions work: the
-    reference client asks for SESSIONS_LIST when it sees the first one (spec §10.32).
+    ``sessions``: the daemon keeps sessions and detached scans, and says so with
+    ``ntp_save_sessions`` and ``ntp_detached_sessions`` (the reference client then asks for
+    SESSIONS_LIST at once, spec §10.32); without a store they are left out.
     """
     infos = [plugin.info for plugin in plugins.all]
     info = ServerInfo(
@@ -102,7 +108,11 @@ def build_offer(table: ConfTable, plugins: Plugins) -> Offer:
         plugins=tuple(plugin_record(i) for i in infos),
         dependencies=_dependencies(infos),
         preferences=server_preferences(
-            table, server_info=info, plugin_preferences=plugin_preferences(infos)
+            table,
+            server_info=info,
+            plugin_preferences=plugin_preferences(infos),
+            save_sessions=True if sessions else None,
+            detached_sessions=True if sessions else None,
         ),
         md5=hashlib.md5("".join(md5s).encode(), usedforsecurity=False).hexdigest(),
         md5_entries=tuple(Md5Entry(key=str(p.info.id), md5=p.md5) for p in plugins.all),

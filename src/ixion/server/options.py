@@ -235,13 +235,45 @@ class Settings:
     force_pubkey_auth: bool = option(
         Kind.BOOL, "Require a client certificate.", truth=Truth.SET, **_PRIVATE
     )
+    # --- mail of detached scans (spec §8.4; ours: nessusd piped to sendmail -t) ----------
+    smtp_host: str = option(
+        Kind.STR,
+        "SMTP relay that detached scans mail their results through.",
+        **_same("localhost"),
+        **_PRIVATE,
+    )
+    smtp_port: int = option(
+        Kind.INT, "Port of the SMTP relay.", **_same("25"), minimum=1, **_PRIVATE
+    )
+    smtp_sender: str | None = option(
+        Kind.STR,
+        "From address of those mails (empty: ixiond@<this host's name>).",
+        default="",
+        **_PRIVATE,
+    )
+    smtp_starttls: bool = option(
+        Kind.BOOL,
+        "Require STARTTLS (with a verified certificate) from the relay.",
+        **_same("no"),
+        **_PRIVATE,
+    )
+    smtp_user: str | None = option(
+        Kind.STR, "Log in to the relay as this user (empty: no login).", default="", **_PRIVATE
+    )
+    smtp_password: str | None = option(Kind.STR, "Password of smtp_user.", default="", **_PRIVATE)
+    sendmail: str | None = option(
+        Kind.STR,
+        "Mail with this sendmail-compatible program instead of SMTP (empty: SMTP).",
+        default="",
+        **_PRIVATE,
+    )
     # --- set by clients, read by the scan (spec §5.2 after the table, §3.10) -------------------
     save_session: bool = option(Kind.BOOL, "Save the scan as a restorable session.")
     save_empty_sessions: bool = option(Kind.BOOL, "Save sessions that found nothing.")
     detached_scan: bool = option(Kind.BOOL, "Keep scanning after the client disconnects.")
     continuous_scan: bool = option(Kind.BOOL, "Restart a detached scan when it ends.")
     delay_between_scan_loops: int = option(
-        Kind.INT, "Seconds between two continuous scans.", if_absent="0", minimum=0
+        Kind.INT, "Seconds between two continuous scans (0 allowed).", if_absent="3600", minimum=0
     )
     detached_scan_email_address: str | None = option(
         Kind.STR, "Mail the report of a detached scan here (empty or 'no': nobody)."

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 import ssl
-from typing import TYPE_CHECKING
+import time
+from typing import TYPE_CHECKING, Final
 
 from ixion.ntp import (
     AttachedFile,
@@ -21,7 +23,6 @@ from ixion.ntp import (
     Certificates,
     CertificatesRequest,
     ClientBye,
-    DetachedSessionsList,
     DetachedSessionsListRequest,
     Error,
     FileAccepted,
@@ -43,24 +44,33 @@ from ixion.ntp import (
     Quit,
     RemoteProtocolError,
     Rules,
+    SessionDelete,
     SessionRestore,
-    SessionsList,
     SessionsListRequest,
     StopAttack,
+    StopDetached,
     StopWholeTest,
+    Time,
+    TimeKind,
     Unrecognized,
     Version,
 )
-from ixion.server.attack import Attack
+from ixion.server.attack import Attack, ctime
 from ixion.server.config import resolve_connection_settings
+from ixion.server.detached_scans import DetachedOrder
 from ixion.server.link import Closed
 from ixion.server.rules import RuleError
+from ixion.server.scan_record import ScanRecord
+from ixion.server.session_orders import SessionOrders, names_something
 from ixion.server.uploads import store_plugin
+from ixion.store.database import StoreError
 
 if TYPE_CHECKING:
     from ixion.ntp import Message
     from ixion.server.link import Link
     from ixion.server.offer import Offer
+    from ixion.server.options import Settings
+    from ixion.server.restore import Restoring
     from ixion.server.rules import RuleSet
     from ixion.server.scanning import Scanning
     from ixion.server.uploads import AttachedFiles
@@ -68,6 +78,13 @@ if TYPE_CHECKING:
 __all__ = ["Orders", "answer_plugin_info"]
 
 log = logging.getLogger(__name__)
+
+_SESSION_ORDERS: Final = (
+    SessionsListRequest,
+    SessionDelete,
+    DetachedSessionsListRequest,
+    StopDetached,
+)
 
 
 async def answer_plugin_info(link: Link, offer: Offer, msg: PluginInfoRequest) -> None:
@@ -99,6 +116,7 @@ class Orders:
         #: The connection's preferences: the daemon's, changed by the client's (spec §5.3).
         self._table = scanning.table if scanning is not None else None
         self._files = files
+        self._sessions = SessionOrders(link, scanning, user)
 
     async def run(self) -> None:
         """Read and carry out orders until the client leaves or a scan ends the connection."""
@@ -116,7 +134,7 @@ class Orders:
                     self._link.peer,
                 )
                 continue
-            if isinstance(msg, NewAttack | LegacyNewAttack | LongAttack):
+            if isinstance(msg, NewAttack | LegacyNewAttack | LongAttack | SessionRestore):
                 if not await self._attack(msg):
                     return
                 continue
@@ -141,18 +159,14 @@ class Orders:
             await self._link.send(OpenvasVersion(version=self._offer.openvas_version))
         elif isinstance(msg, PluginInfoRequest):
             await answer_plugin_info(self._link, self._offer, msg)
-        elif isinstance(msg, SessionsListRequest):
-            await self._link.send(SessionsList())  # no session is ever saved yet
-        elif isinstance(msg, DetachedSessionsListRequest):
-            await self._link.send(DetachedSessionsList())
+        elif isinstance(msg, _SESSION_ORDERS):
+            await self._sessions.order(msg)
         elif isinstance(msg, CertificatesRequest):
             await self._link.send(Certificates())
         elif isinstance(msg, StopAttack):
             await self._link.send(Finished(host=msg.host))  # even with no scan running (§3.7)
-        elif isinstance(msg, SessionRestore):
-            # Sessions are not saved yet, and they are not advertised (spec §10.32).
-            await self._link.send(Error(text=f"E000 - {msg.TYPE} is not available here"))
-            await self._link.send(Bye())
+        elif isinstance(msg, Unrecognized) and names_something(msg):
+            await self._sessions.order(msg)
         elif isinstance(msg, Unrecognized | HupFather):
             log.info("%s: ignored %s", self._link.peer, msg.TYPE)
         else:
@@ -201,12 +215,15 @@ class Orders:
 
     # --- scans -------------------------------------------------------------------------------
 
-    async def _attack(self, msg: NewAttack | LegacyNewAttack | LongAttack) -> bool:
+    async def _attack(self, msg: NewAttack | LegacyNewAttack | LongAttack | SessionRestore) -> bool:
         """Run a scan; True if the connection goes on (keep-alive), False to close it."""
         if self._scanning is None or self._table is None or self._rules is None:
-            await self._link.send(Error(text="E000 - this ixiond cannot scan"))
-            await self._link.send(Bye())
-            return self._link.features.keep_alive
+            return await self._refuse("this ixiond cannot scan")
+        restoring = None
+        if isinstance(msg, SessionRestore):
+            restoring = await self._sessions.restoring(msg.session_id)
+            if restoring is None:
+                return True
         if isinstance(msg, LegacyNewAttack):
             self._set_preferences(
                 (
@@ -220,9 +237,18 @@ class Orders:
         )
         for warning in resolved.warnings:
             log.info("%s: %s", self._link.peer, warning)
+        targets = msg.targets if restoring is None and not isinstance(msg, SessionRestore) else ""
+        if restoring is not None:
+            targets = restoring.target
+        if resolved.settings.detached_scan and restoring is None:
+            return await self._detach(targets)
+        record = await self._record(resolved.settings, targets, restoring)
+        if record is None and restoring is not None:
+            await self._link.send(Error(text="E000 - SESSION_RESTORE: sessions are not kept here"))
+            return True
         assert self._files is not None
         attack = Attack(
-            targets=msg.targets,
+            targets=targets,
             settings=resolved.settings,
             preferences={entry.name: entry.value for entry in reversed(tuple(self._table))},
             rules=self._rules,
@@ -232,15 +258,84 @@ class Orders:
             receive=self._receive_or_none,
             other_order=self._order_during_scan,
             user=self._user,
+            record=record,
         )
         try:
             goes_on = await attack.run()
         finally:
+            if record is not None:
+                await record.flush()
+                await record.end(completed=not attack.interrupted)
             await asyncio.to_thread(self._files.delete_all)
         if not goes_on:
             return False
         await self._link.send(Bye())
         return self._link.features.keep_alive
+
+    async def _record(
+        self, settings: Settings, targets: str, restoring: Restoring | None
+    ) -> ScanRecord | None:
+        """What the scan keeps in the store, if anything (sessions, saved KBs)."""
+        persistence = self._scanning.persistence if self._scanning is not None else None
+        wanted = settings.save_session or settings.save_knowledge_base or restoring is not None
+        if persistence is None or not wanted:
+            return None
+        record = ScanRecord(
+            persistence,
+            user=self._user,
+            settings=settings,
+            target=targets,
+            options=self._client_options(),
+            send=self._link.send,
+            warn=self._store_failed,
+            restoring=restoring,
+        )
+        try:
+            await record.open()
+        except (sqlite3.Error, StoreError) as exc:
+            log.error("%s: the scan cannot be saved: %s", self._link.peer, exc)
+            await self._store_failed(str(exc))
+            return None
+        if record.session_name is not None:
+            log.info("%s: %s saves session %s", self._link.peer, self._user, record.session_name)
+        return record
+
+    async def _store_failed(self, reason: str) -> None:
+        await self._link.send(
+            Error(text=f"E000 - the scan is no longer saved ({reason}); it goes on")
+        )
+
+    async def _detach(self, targets: str) -> bool:
+        """``detached_scan``: hand the scan to the daemon, say BYE and close (spec §4.7)."""
+        assert self._scanning is not None
+        assert self._table is not None
+        assert self._rules is not None
+        detached = self._scanning.detached
+        if detached is None:
+            return await self._refuse("detached scans are not kept here")
+        order = DetachedOrder(self._user, targets, self._table, self._rules, self._files)
+        try:
+            await detached.start(order)
+        except (sqlite3.Error, StoreError) as exc:
+            log.error("%s: cannot start a detached scan: %s", self._link.peer, exc)
+            return await self._refuse("the detached scan cannot be recorded")
+        self._files = None  # the detached scan owns them now
+        await self._link.send(Time(kind=TimeKind.SCAN_START, when=ctime(time.time())))
+        await self._link.send(Bye())
+        return False
+
+    async def _refuse(self, why: str) -> bool:
+        """An attack order that cannot be carried out: ERROR, BYE, and the connection goes
+        on if the client keeps it alive."""
+        await self._link.send(Error(text=f"E000 - {why}"))
+        await self._link.send(Bye())
+        return self._link.features.keep_alive
+
+    def _client_options(self) -> tuple[tuple[str, str], ...]:
+        """The preferences the client set, kept with its session."""
+        if self._table is None:
+            return ()
+        return tuple((entry.name, entry.value) for entry in self._table if entry.line is None)
 
     async def _receive_or_none(self) -> Message | None:
         """The client's next message during a scan; None when it left or broke the protocol."""

@@ -77,7 +77,8 @@ class PluginSets:
             if known is not None and known[0] == key:
                 return known[1]
         merged = merge_plugins(self.base.plugins, own)
-        view = UserPlugins(merged, build_offer(self._table, merged))
+        sessions = self.base.offer.offers_sessions
+        view = UserPlugins(merged, build_offer(self._table, merged, sessions=sessions))
         with self._lock:
             self._views[user] = (key, view)
         log.info("%s: %d uploaded NASL plugins", user, len(merged.all) - len(self.base.plugins.all))

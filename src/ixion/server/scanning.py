@@ -8,7 +8,9 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from ixion.server.attack import ScanService
     from ixion.server.config import ConfTable
+    from ixion.server.detached_scans import DetachedRunner
     from ixion.server.options import Settings
+    from ixion.server.persistence import Persistence
     from ixion.server.plugin_sets import PluginSets
 
 __all__ = ["Scanning"]
@@ -23,3 +25,7 @@ class Scanning:
     service: ScanService
     #: Each user's plugins (the daemon's and their uploads); None: everyone sees the same.
     plugin_sets: PluginSets | None = None
+    #: The store: sessions, saved KBs; None: scans keep nothing (sessions not offered).
+    persistence: Persistence | None = None
+    #: The daemon's detached scans; None: not offered.
+    detached: DetachedRunner | None = None

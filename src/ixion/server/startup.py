@@ -24,9 +24,11 @@ from ixion.engine.loader import Plugins, load_all
 from ixion.ntp.limits import MiB
 from ixion.server.config import resolve_settings
 from ixion.server.offer import build_offer
+from ixion.server.persistence import Persistence
 from ixion.server.plugin_sets import nasl_cache
 from ixion.server.rules import RuleError, create_global_rules, load_global_rules
 from ixion.server.users import UserStore
+from ixion.store.database import StoreError
 
 if TYPE_CHECKING:
     import ssl
@@ -61,6 +63,7 @@ class Prepared:
     users: UserStore
     listener: socket.socket
     tls: ssl.SSLContext | None
+    persistence: Persistence
 
 
 def prepare(
@@ -76,12 +79,17 @@ def prepare(
     if detach and settings.logfile == "stderr":
         click.echo("ixiond: warning: logfile = stderr: the log is lost once detached", err=True)
     _make_directories(settings)
+    try:
+        persistence = Persistence.open(settings)
+    except StoreError as exc:
+        raise StartupError(str(exc)) from None
     tls = tls_context(settings)
     listener = _listen(address, port)
     users = UserStore(settings.users)
     plugins = load_all(settings.plugins_folder, nasl_cache(settings.state_dir))
     log.info("%d plugins loaded", len(plugins.all))
-    return Prepared(settings, table, plugins, build_offer(table, plugins), users, listener, tls)
+    offer = build_offer(table, plugins, sessions=True)
+    return Prepared(settings, table, plugins, offer, users, listener, tls, persistence)
 
 
 def _make_directories(settings: Settings) -> None:

@@ -125,6 +125,13 @@ class UserStore:
         text = rules.decode("utf-8", "surrogateescape")
         return User(name=name, rules=parse_user_rules(text, source=str(auth / "rules")))
 
+    def rules_of(self, name: str) -> RuleFile | None:
+        """An existing user's rules, without a login (a detached scan resumed at start)."""
+        text = _read(self.directory / name / "auth" / "rules") if _is_login_name(name) else None
+        if text is None:
+            return None
+        return parse_user_rules(text.decode("utf-8", "surrogateescape"), source=f"{name}'s rules")
+
     def add_user(
         self,
         name: str,
