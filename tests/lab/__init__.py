@@ -8,6 +8,7 @@ programs already listening on this machine; tests scan only the ports these serv
   HTTPS. :func:`expired_self_signed_cert` makes the certificate the lab's HTTPS uses: both
   expired and self-signed, so that ``tls_certificate`` has both things to find.
 * :class:`SmtpService`: aiosmtpd, which accepts no recipient (nothing is ever delivered).
+* :class:`MailRelay`: aiosmtpd as the relay ixiond mails through, keeping every message.
 * :class:`FtpService`: pyftpdlib, read-only, with an anonymous user or only a named one.
 * :class:`SshService`: asyncssh with a fresh host key; no login succeeds.
 * :class:`DebianHostService`: asyncssh as a Debian 12 host one account may log in to, answering
@@ -31,7 +32,7 @@ from ._debian import DebianHostService
 from ._ftp import FtpService
 from ._http import HttpService, HttpsService
 from ._lab import Lab, default_services, main, reserved_closed_ports
-from ._smtp import SmtpService
+from ._smtp import MailRelay, SmtpService
 from ._ssh import SshService
 
 __all__ = [
@@ -42,6 +43,7 @@ __all__ = [
     "HttpService",
     "HttpsService",
     "Lab",
+    "MailRelay",
     "Service",
     "SmtpService",
     "SshService",

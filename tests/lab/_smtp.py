@@ -68,3 +68,45 @@ class SmtpService(Service):
             self._controller.stop()
             self._controller = None
         super().stop()
+
+
+class _Keep:
+    """An aiosmtpd handler that accepts every message and keeps it (the relay of a test)."""
+
+    def __init__(self) -> None:
+        self.messages: list[tuple[str, list[str], bytes]] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
+        return "250 OK kept"
+
+
+class MailRelay(Service):
+    """aiosmtpd as the SMTP relay ixiond mails through: it keeps what it is given, delivers
+    nothing. ``port`` 0 lets the kernel pick one; a test may name a port it holds."""
+
+    name = "mail-relay"
+
+    def __init__(self, port: int = 0) -> None:
+        super().__init__()
+        self.port = port
+        self._handler = _Keep()
+        self._controller: _Controller | None = None
+
+    @property
+    def messages(self) -> list[tuple[str, list[str], bytes]]:
+        """``(sender, recipients, message bytes)`` of every mail received, in order."""
+        return list(self._handler.messages)
+
+    def start(self) -> None:
+        self._controller = _Controller(
+            self._handler, hostname=LOOPBACK, port=self.port, server_hostname=LAB_HOSTNAME
+        )
+        self._controller.start()
+        self.port = self._controller.port
+
+    def stop(self) -> None:
+        if self._controller is not None:
+            self._controller.stop()
+            self._controller = None
+        super().stop()

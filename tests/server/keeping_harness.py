@@ -66,9 +66,10 @@ async def run(ctx):
     ctx.kb.add("/tmp/scratch", 1)
     count = int(ctx.scan_preference("stream_count") or 5)
     delay = float(ctx.scan_preference("stream_delay") or 0)
+    pad = " " + "x" * int(ctx.scan_preference("stream_pad") or 0)
     for i in range(count):
         ctx.kb.add("Stream/seen", i)
-        ctx.note(f"finding {i} on {ctx.host}")
+        ctx.note(f"finding {i} on {ctx.host}" + pad.rstrip())
         await asyncio.sleep(delay)
 """
 

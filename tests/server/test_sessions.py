@@ -13,6 +13,7 @@ import os
 import signal
 import sqlite3
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Final
 
@@ -23,6 +24,8 @@ from ixion.ntp import (
     Error,
     LongAttack,
     Message,
+    NessusVersion,
+    NessusVersionRequest,
     Report,
     ReportKind,
     SessionDelete,
@@ -237,3 +240,59 @@ def test_names_that_are_not_the_clients_get_an_error_and_touch_nothing(
     store = sqlite3.connect(tmp_path / "state" / "store.sqlite")
     assert store.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     assert store.execute("SELECT count(*) FROM session").fetchone() == (1,)
+
+
+# --- a full disk ------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def small_disk(path: Path, size: str) -> Iterator[Path]:
+    """A tmpfs of ``size`` mounted on ``path`` (root only) for as long as the block runs."""
+    path.mkdir(parents=True)
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)],
+        capture_output=True,
+        check=False,
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode().strip()}")
+    try:
+        yield path
+    finally:
+        subprocess.run(["umount", "-l", str(path)], check=False, capture_output=True)
+
+
+def test_a_full_disk_stops_the_saving_not_the_scan_and_leaves_the_store_whole(
+    tmp_path: Path,
+) -> None:
+    count = 300
+    with small_disk(tmp_path / "state", "3m"):
+        config = keeping_daemon(tmp_path)
+        port = free_port()
+
+        async def scenario() -> tuple[list[Message], str]:
+            client = await log_in(port)
+            items = scan_preferences(
+                save_session="yes", stream_count=str(count), stream_pad=str(16 * 1024)
+            )
+            seen = await scan(client, "127.0.0.1", items)
+            await client.send(NessusVersionRequest())  # the daemon serves on
+            version = await client.receive()
+            await client.close()
+            assert isinstance(version, NessusVersion)
+            return seen, version.version
+
+        with running(config, port):
+            seen, _ = asyncio.run(asyncio.wait_for(scenario(), 120))
+        store = sqlite3.connect(tmp_path / "state" / "store.sqlite")
+        assert store.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        kept = store.execute("SELECT count(*) FROM session_message WHERE kind = 'NOTE'").fetchone()
+        store.close()
+    # Every result reached the client, told once that saving had stopped...
+    assert len(notes(seen)) == count
+    errors = [m.text for m in seen if isinstance(m, Error)]
+    assert len(errors) == 1
+    assert "no longer saved" in errors[0]
+    assert "full" in errors[0]
+    # ...and the store holds a whole beginning of the scan, not the rest.
+    assert 0 < kept[0] < count

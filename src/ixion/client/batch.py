@@ -4,6 +4,10 @@ One scan from the command line: log in, adopt the server's preferences into the 
 way the reference client did, send PREFERENCES (and the files they name), RULES and
 LONG_ATTACK, then read results until BYE and write the report. The message sequence is the
 reference client's, so a server that served nessus 2.2.5 serves this unchanged.
+
+``-R`` restores a saved session the same way, with SESSION_RESTORE in place of LONG_ATTACK,
+and writes its report (the reference client restored it but wrote nothing); ``-s`` lists the
+saved sessions, and ``-s --detached`` the detached scans (spec §8, §4.7).
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ from ixion.ntp import (
     AttachedFile,
     Bye,
     ConnectionClosed,
+    DetachedSessionsList,
+    DetachedSessionsListRequest,
     Error,
     FileAccepted,
     Finished,
@@ -27,9 +33,12 @@ from ixion.ntp import (
     Preferences,
     PreferencesErrors,
     Rules,
+    SessionEntry,
+    SessionRestore,
     SessionsList,
     SessionsListRequest,
     Status,
+    StopDetached,
 )
 from ixion.reports.collect import ResultsCollector
 from ixion.reports.nbe import write_nbe
@@ -44,6 +53,7 @@ __all__ = [
     "REPORT_TYPES",
     "BatchError",
     "BatchScan",
+    "list_sessions",
     "read_attachments",
     "read_targets",
     "render_report",
@@ -115,6 +125,8 @@ class BatchScan:
     attachments: tuple[tuple[str, bytes], ...] = ()
     verbose: bool = False
     verify_certificate: bool = True
+    #: Restore this saved session instead of scanning ``targets`` (``-R``).
+    session: str | None = None
 
 
 def read_attachments(rc: RcFile) -> tuple[tuple[str, bytes], ...]:
@@ -143,7 +155,12 @@ async def run_batch_scan(scan: BatchScan, progress: TextIO | None = None) -> Sca
         if offer.preferences is not None:
             rc = adopt_server_preferences(rc, offer.preferences.items)
         await _list_sessions(connection, offer)
-        await _send_orders(connection, offer, rc, scan.targets, scan.attachments)
+        order: Message = (
+            LongAttack(targets=scan.targets)
+            if scan.session is None
+            else SessionRestore(session_id=scan.session)
+        )
+        await _send_orders(connection, offer, rc, order, scan.attachments)
         return await _read_results(connection, scan.verbose, progress)
     finally:
         await connection.close()
@@ -156,11 +173,30 @@ async def _list_sessions(connection: ClientConnection, offer: ServerOffer) -> No
         await _expect(connection, SessionsList)
 
 
+async def list_sessions(
+    connection: ClientConnection, *, detached: bool = False, stop: str | None = None
+) -> tuple[SessionEntry, ...]:
+    """The saved sessions (or detached scans) of the logged-in user; ``stop``: first end
+    that detached scan (an ERROR from the server if there is none)."""
+    if stop is not None:
+        await connection.send(StopDetached(session_id=stop))
+    request = DetachedSessionsListRequest() if detached else SessionsListRequest()
+    await connection.send(request)
+    while True:
+        answer = await connection.receive()
+        if isinstance(answer, Error):
+            raise BatchError(f"server error: {answer.text}")
+        if isinstance(answer, SessionsList | DetachedSessionsList):
+            return answer.sessions
+        if isinstance(answer, ConnectionClosed):
+            raise ConnectionFailed("the server closed the connection")
+
+
 async def _send_orders(
     connection: ClientConnection,
     offer: ServerOffer,
     rc: RcFile,
-    targets: str,
+    order: Message,
     attachments: tuple[tuple[str, bytes], ...],
 ) -> None:
     plugins = offer.plugins.plugins if offer.plugins is not None else ()
@@ -170,7 +206,7 @@ async def _send_orders(
         await connection.send(AttachedFile(name=name, data=data))
         await _expect(connection, FileAccepted)
     await connection.send(Rules())
-    await connection.send(LongAttack(targets=targets))
+    await connection.send(order)
 
 
 async def _expect(connection: ClientConnection, cls: type[Message]) -> Message:

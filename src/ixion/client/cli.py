@@ -18,6 +18,7 @@ from ixion import __version__
 from ixion.client.batch import (
     BatchError,
     BatchScan,
+    list_sessions,
     read_attachments,
     read_targets,
     render_report,
@@ -33,6 +34,8 @@ from ixion.reports.nbe import escape_text
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
+
+    from ixion.ntp import SessionEntry
 
 __all__ = ["batch", "cli", "main"]
 
@@ -106,6 +109,12 @@ def ntp_decode(side: str, features: str, file: BinaryIO) -> None:
 @click.option("-c", "rc_path", metavar="RCFILE", help="The rc file (default ~/.nessusrc).")
 @click.option("-p", "list_plugins", is_flag=True, help="List the server's plugins and exit.")
 @click.option("-P", "list_preferences", is_flag=True, help="List its preferences and exit.")
+@click.option("-s", "list_saved", is_flag=True, help="List the saved sessions and exit.")
+@click.option("--detached", is_flag=True, help="With -s: list the detached scans instead.")
+@click.option(
+    "--stop-detached", metavar="NUMBER", help="With -s --detached: stop that detached scan first."
+)
+@click.option("-R", "session", metavar="SESSION", help="Restore a saved session and report it.")
 @click.argument("args", nargs=-1)
 def batch(
     batch_mode: bool,
@@ -115,32 +124,45 @@ def batch(
     rc_path: str | None,
     list_plugins: bool,
     list_preferences: bool,
+    list_saved: bool,
+    detached: bool,
+    stop_detached: str | None,
+    session: str | None,
     args: tuple[str, ...],
 ) -> None:
     """HOST PORT USER PASSWORD TARGETS-FILE RESULT-FILE: scan, then write the report.
 
-    With -p or -P only HOST PORT USER PASSWORD. RESULT-FILE - writes to standard output.
+    With -p, -P or -s only HOST PORT USER PASSWORD; with -R SESSION, HOST PORT USER PASSWORD
+    RESULT-FILE. RESULT-FILE - writes to standard output.
     """
-    listing = list_plugins or list_preferences
+    listing = list_plugins or list_preferences or list_saved
     try:
         rc = _load_rc(rc_path)
-        host, port, user, password, *rest = _check_args(args, 4 if listing else 6)
+        count = 4 if listing else 5 if session is not None else 6
+        host, port, user, password, *rest = _check_args(args, count)
+        if list_saved:
+            server = (host, port, user, password, rc, not no_verify)
+            entries = asyncio.run(_sessions(*server, detached=detached, stop=stop_detached))
+            for entry in entries:
+                click.echo(f"{entry.id} {entry.targets}")
+            return
         if listing:
             offer = asyncio.run(_offer(host, port, user, password, rc, not no_verify))
             _print_listing(offer, plugins=list_plugins)
             return
-        targets_file, result_file = rest
+        targets_file, result_file = rest if session is None else ("", rest[0])
         kind = report_type_for(result_file, report_type)
         scan = BatchScan(
             host=host,
             port=port,
             user=user,
             password=password,
-            targets=read_targets(Path(targets_file)),
+            targets=read_targets(Path(targets_file)) if session is None else "",
             rc=rc,
             attachments=read_attachments(rc),
             verbose=verbose,
             verify_certificate=not no_verify,
+            session=session,
         )
         results = asyncio.run(_run_batch_scan(scan))
         _write(render_report(results, kind), result_file)
@@ -176,6 +198,25 @@ async def _offer(
     connection = await ClientConnection.open(host, port, ssl_context=tls_context(rc, verify=verify))
     try:
         return await connection.login(user, password)
+    finally:
+        await connection.close()
+
+
+async def _sessions(
+    host: str,
+    port: int,
+    user: str,
+    password: str,
+    rc: RcFile,
+    verify: bool,
+    *,
+    detached: bool,
+    stop: str | None,
+) -> tuple[SessionEntry, ...]:
+    connection = await ClientConnection.open(host, port, ssl_context=tls_context(rc, verify=verify))
+    try:
+        await connection.login(user, password)
+        return await list_sessions(connection, detached=detached, stop=stop)
     finally:
         await connection.close()
 

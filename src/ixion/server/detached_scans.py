@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Final
 from ixion.ntp import SessionEntry
 from ixion.server.attack import Attack
 from ixion.server.config import resolve_connection_settings
-from ixion.server.mail import compose, wants_mail
+from ixion.server.mail import compose, valid_address, wants_mail
 from ixion.server.restore import Restoring
 from ixion.server.rules import Action, RuleSet, load_global_rules, merge_at_login, parse_user_rules
 from ixion.server.scan_record import ScanRecord
@@ -315,6 +315,9 @@ class DetachedRunner:
             await record.flush()
         completed = not attack.interrupted
         await record.end(completed=completed)
+        if completed and restoring is not None and not settings.save_session:
+            # The session this loop resumed from was only kept to resume it.
+            await asyncio.to_thread(self._store.sessions.discard, restoring.saved.id)
         if completed:
             await self._mail_results(user, settings, target, started, found)
         return completed
@@ -333,6 +336,9 @@ class DetachedRunner:
         if not wants_mail(address) or self._mail is None or self._mailer is None:
             return
         assert address is not None
+        if not valid_address(address):
+            log.warning("%s: %r is not a mail address; the results are not mailed", user, address)
+            return
         message = compose(
             sender=self._mail.sender,
             recipient=address,

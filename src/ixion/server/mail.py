@@ -14,6 +14,7 @@ and a :class:`Mailer` task delivers them, retrying failures later with a growing
 from __future__ import annotations
 
 import asyncio
+import email.policy
 import email.utils
 import logging
 import smtplib
@@ -36,7 +37,7 @@ if TYPE_CHECKING:
     from ixion.server.options import Settings
     from ixion.store.outbox import Outbox, Outgoing
 
-__all__ = ["MailSettings", "Mailer", "compose"]
+__all__ = ["MailSettings", "Mailer", "compose", "valid_address", "wants_mail"]
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +80,17 @@ def wants_mail(address: str | None) -> bool:
     return bool(address) and address is not None and address.strip().lower() != "no"
 
 
+def valid_address(address: str) -> bool:
+    """One plain address (``name@host``): nothing that could add a header or a recipient."""
+    _, parsed = email.utils.parseaddr(address)
+    return (
+        parsed == address.strip()
+        and parsed.count("@") == 1
+        and not any(c.isspace() or c in ',;<>()"' for c in parsed)
+        and parsed.isprintable()
+    )
+
+
 def compose(
     *,
     sender: str,
@@ -96,7 +108,7 @@ def compose(
         hosts.setdefault(msg.host, []).append(msg)
     counts = {kind: sum(isinstance(m, Report) and m.kind is kind for m in kept) for kind in _ORDER}
     lines = [
-        f"ixiond scanned {target} (started {time.ctime(started)}).",
+        f"ixiond scanned {' '.join(target.split())[:4000]} (started {time.ctime(started)}).",
         "",
         f"{len(hosts)} host(s): {counts[ReportKind.HOLE]} security hole(s), "
         f"{counts[ReportKind.INFO]} warning(s), {counts[ReportKind.NOTE]} note(s).",
@@ -113,10 +125,11 @@ def compose(
         ports = [str(m.port) for m in found if isinstance(m, Port)]
         if ports:
             lines += ["", "o Open ports: " + ", ".join(ports)]
-    mail = EmailMessage()
+    mail = EmailMessage(policy=email.policy.SMTP)
     mail["From"] = sender
     mail["To"] = recipient
-    mail["Subject"] = f"ixiond scan of {target[:60]}: {counts[ReportKind.HOLE]} hole(s)"
+    shown = " ".join(target.split())[:60]
+    mail["Subject"] = f"ixiond scan of {shown}: {counts[ReportKind.HOLE]} hole(s)"
     mail["Date"] = email.utils.formatdate(localtime=True)
     mail["Message-ID"] = email.utils.make_msgid(domain="ixiond")
     mail.set_content("\n".join(lines) + "\n")
@@ -126,7 +139,7 @@ def compose(
     mail.add_attachment(
         write_nbe(collector.results), maintype="text", subtype="plain", filename="report.nbe"
     )
-    return bytes(mail)
+    return mail.as_bytes()
 
 
 class Mailer:
@@ -190,7 +203,7 @@ class Mailer:
         if settings.sendmail is not None:
             subprocess.run(
                 [str(settings.sendmail), "-t", "-oi"],
-                input=outgoing.message,
+                input=outgoing.message.replace(b"\r\n", b"\n"),  # a program reads text lines
                 check=True,
                 capture_output=True,
                 timeout=TIMEOUT,

@@ -223,7 +223,7 @@ class Orders:
         if isinstance(msg, SessionRestore):
             restoring = await self._sessions.restoring(msg.session_id)
             if restoring is None:
-                return True
+                return await self._refuse(f"SESSION_RESTORE: no session {msg.session_id}")
         if isinstance(msg, LegacyNewAttack):
             self._set_preferences(
                 (
@@ -244,8 +244,7 @@ class Orders:
             return await self._detach(targets)
         record = await self._record(resolved.settings, targets, restoring)
         if record is None and restoring is not None:
-            await self._link.send(Error(text="E000 - SESSION_RESTORE: sessions are not kept here"))
-            return True
+            return await self._refuse("SESSION_RESTORE: the session cannot be read")
         assert self._files is not None
         attack = Attack(
             targets=targets,

@@ -1,7 +1,8 @@
 """What one scan keeps in the store: its session and its hosts' saved KBs (spec §8.1-§8.3).
 
-A session is kept when the client asked (``save_session``) and always for a detached scan,
-which needs one to be resumed after a restart. Every message for a host goes through the
+A session is kept when the client asked (``save_session``), and for a detached scan while it
+runs, which needs one to be resumed after a restart (a loop that completes drops it, unless
+``save_session`` asked to keep it). Every message for a host goes through the
 :class:`~ixion.server.recorder.Recorder` (committed, then sent) with the session's record of
 it; so do the hosts that start and finish and the plugins that finish, with their KB writes,
 which a restore makes again instead of running those plugins.
@@ -15,6 +16,7 @@ categories from running again when the restored KB says they ran.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import json
 import logging
@@ -230,12 +232,21 @@ class ScanRecord:
     async def end(self, *, completed: bool) -> bool:
         """End the session (``completed``), or leave it interrupted, to be restored; whether
         a session is kept. Call after :meth:`flush`."""
-        if self._session is None or self._recorder.failure is not None:
+        if self._session is None:
             return False
         sessions, session = self._store.sessions, self._session
+        if self._recorder.failure is not None:
+            # What was saved before the failure is whole; offer it, if the store lets us.
+            with contextlib.suppress(Exception):
+                await asyncio.to_thread(sessions.interrupt, session)
+            return False
         try:
+            if completed and not self._settings.save_session:
+                # A detached scan keeps a session to be resumed; once done, it has no use.
+                await asyncio.to_thread(sessions.discard, session)
+                return False
             if completed:
-                keep = self._settings.save_empty_sessions or self._detached is not None
+                keep = self._settings.save_empty_sessions
                 return await asyncio.to_thread(sessions.end, session, keep_empty=keep)
             await asyncio.to_thread(sessions.interrupt, session)
         except Exception as exc:  # the scan is over; the session stays as it was

@@ -74,7 +74,7 @@ class SessionOrders:
             await self._link.send(Error(text=f"E000 - {_named_verb(msg)}: not a name it knows"))
 
     async def restoring(self, name: str) -> Restoring | None:
-        """SESSION_RESTORE's session, or None after an ERROR saying there is none."""
+        """SESSION_RESTORE's session, or None if the user has none of that name."""
         saved = None
         if self._persistence is not None:
             try:
@@ -82,7 +82,6 @@ class SessionOrders:
             except (sqlite3.Error, StoreError) as exc:
                 log.error("%s: cannot read session %s: %s", self._link.peer, name, exc)
         if self._persistence is None or saved is None:
-            await self._link.send(Error(text=f"E000 - SESSION_RESTORE: no session {name}"))
             return None
         return Restoring(self._persistence.sessions, saved)
 

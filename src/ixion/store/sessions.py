@@ -216,6 +216,11 @@ class Sessions:
             db.execute("UPDATE session SET state = 'ended' WHERE id = ?", (session,))
             return True
 
+    def discard(self, session: int) -> None:
+        """Delete a session by its id (a detached scan's loop that needed it only to resume)."""
+        with self._store.transaction() as db:
+            db.execute("DELETE FROM session WHERE id = ?", (session,))
+
     def interrupt(self, session: int) -> None:
         """The scan stopped without completing (the daemon is shutting down)."""
         with self._store.transaction() as db:
