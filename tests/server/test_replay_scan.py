@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pytest
 
+from ixion.client.connection import ClientConnection
 from ixion.ntp import (
     NEED_DATA,
     ClientStreamDecoder,
@@ -34,9 +35,12 @@ from ixion.ntp import (
     NewAttack,
     Preferences,
     ServerStreamDecoder,
+    SessionRestore,
+    SessionsList,
+    SessionsListRequest,
     encode_client_message,
 )
-from ixion.ntp.server_messages import Time
+from ixion.ntp.server_messages import Time, TimeKind
 from tests.lab import HttpService
 from tests.server.test_daemon import BIN, add_user, free_port, running, write_config
 from tests.transcripts import TRANSCRIPTS, Transcript, load
@@ -45,8 +49,11 @@ BYE = b"SERVER <|> BYE <|> BYE <|> SERVER"
 RESULTS = {"STATUS", "STAT", "PORT", "REPORT"}
 
 
-def rewritten(transcript: Transcript, port: int) -> tuple[list[bytes], Features]:
-    """The client's writes, message by message re-encoded, aimed at 127.0.0.1 port ``port``.
+def rewritten(
+    transcript: Transcript, port: int, session: str | None = None
+) -> tuple[list[bytes], Features]:
+    """The client's writes, message by message re-encoded, aimed at 127.0.0.1 port ``port``
+    (and at ixiond's saved ``session``, for a SESSION_RESTORE).
 
     Messages keep the grouping of the recorded writes, so a replay sends together what the
     client sent together (Net::Nessus sends a blank line in the same write as NEW_ATTACK).
@@ -61,13 +68,13 @@ def rewritten(transcript: Transcript, port: int) -> tuple[list[bytes], Features]
         while (msg := decoder.next_message()) is not NEED_DATA:
             if isinstance(msg, ConnectionClosed):
                 break
-            out += encode_client_message(_aimed(msg, port), decoder.features)
+            out += encode_client_message(_aimed(msg, port, session), decoder.features)
         if out:
             writes.append(out)
     return writes, decoder.features
 
 
-def _aimed(msg: Message, port: int) -> Message:
+def _aimed(msg: Message, port: int, session: str | None) -> Message:
     if isinstance(msg, Preferences):
         # The recorded ids are nessusd's plugins; ixiond's are others: enable them all.
         swap = {"port_range": str(port), "plugin_set": "-1"}
@@ -77,6 +84,8 @@ def _aimed(msg: Message, port: int) -> Message:
         return dataclasses.replace(msg, targets="127.0.0.1", port_range=str(port), plugin_set="-1")
     if isinstance(msg, NewAttack | LongAttack):
         return dataclasses.replace(msg, targets="127.0.0.1")
+    if isinstance(msg, SessionRestore) and session is not None:
+        return dataclasses.replace(msg, session_id=session)
     return msg
 
 
@@ -121,11 +130,52 @@ def layouts(data: bytes) -> dict[str, set[int]]:
     return found
 
 
+async def replay(
+    port: int,
+    client_writes: list[bytes],
+    *,
+    context: ssl.SSLContext | None = None,
+    answered: bool = True,
+    tls: bool = False,
+) -> bytes:
+    """Send the client's writes as recorded; what the server answered, until it closed."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port, ssl=context)
+    received = b""
+    try:
+        for data in client_writes:
+            writer.write(data)
+            await writer.drain()
+            starts_scan = b"ATTACK" in data or b"SESSION_RESTORE" in data
+            if starts_scan and answered:
+                # As the recorded client did: wait for the end of the scan.
+                start = len(received)
+                while BYE not in received[start:]:
+                    chunk = await reader.read(65536)
+                    assert chunk, "closed before BYE"
+                    received += chunk
+            elif starts_scan:  # the recorded client waited a minute in vain
+                received += await until_quiet(reader, 5)
+            else:
+                await asyncio.sleep(0.05)
+        if tls:  # no half close in asyncio's TLS: take what comes until it is quiet
+            received += await until_quiet(reader, 1)
+        else:
+            writer.write_eof()
+            received += await reader.read()
+    finally:
+        writer.close()
+        with contextlib.suppress(OSError, ssl.SSLError, TimeoutError):
+            await asyncio.wait_for(writer.wait_closed(), 5)
+    return received
+
+
 @pytest.mark.parametrize(
     "name",
     [
         "nessus225-client_vs_nessusd225_plain_scan",
         "nessus225-client_vs_nessusd225_plain_scan-silent-deps",
+        "nessus225-client_vs_nessusd225_plain_scan-save-session",
+        "nessus225-client_vs_nessusd225_plain_sessions",
         "nessus225-client_vs_nessusd225_tls_scan",
         "perl-NetNessusClient-0.09_vs_nessusd225_plain_ntp10",
         "perl-NetNessusClient-0.09_vs_nessusd225_plain_ntp11",
@@ -150,41 +200,52 @@ def test_recorded_scans_get_answers_shaped_like_nessusd(tmp_path: Path, name: st
         # nessusd ignored the 1.1 form of NEW_ATTACK on an NTP/1.0 connection (no BYE).
         answered = BYE in transcript.stream("S")
 
-        async def replay(port: int) -> bytes:
-            reader, writer = await asyncio.open_connection("127.0.0.1", port, ssl=context)
-            received = b""
-            try:
-                for data in client_writes:
-                    writer.write(data)
-                    await writer.drain()
-                    if b"ATTACK" in data and answered:
-                        # As the recorded client did: wait for the end of the scan.
-                        start = len(received)
-                        while BYE not in received[start:]:
-                            chunk = await reader.read(65536)
-                            assert chunk, "closed before BYE"
-                            received += chunk
-                    elif b"ATTACK" in data:  # the recorded client waited a minute in vain
-                        received += await until_quiet(reader, 5)
-                    else:
-                        await asyncio.sleep(0.05)
-                if tls:  # no half close in asyncio's TLS: take what comes until it is quiet
-                    received += await until_quiet(reader, 1)
-                else:
-                    writer.write_eof()
-                    received += await reader.read()
-            finally:
-                writer.close()
-                with contextlib.suppress(OSError, ssl.SSLError, TimeoutError):
-                    await asyncio.wait_for(writer.wait_closed(), 5)
-            return received
-
         port = free_port()
         with running(config, port, plain=not tls):
-            received = asyncio.run(asyncio.wait_for(replay(port), 120))
+            played = replay(port, client_writes, context=context, answered=answered, tls=tls)
+            received = asyncio.run(asyncio.wait_for(played, 120))
     recorded = transcript.stream("S")
     assert shape(server_messages(received, features)) == shape(server_messages(recorded, features))
     ours, theirs = layouts(received), layouts(recorded)
     assert {verb: ours[verb] for verb in ours.keys() & theirs.keys()} == {
         verb: theirs[verb] for verb in ours.keys() & theirs.keys()
     }
+
+
+def test_the_recorded_restore_of_a_saved_session_gets_answers_shaped_like_nessusd(
+    tmp_path: Path,
+) -> None:
+    """The nessus 2.2.5 client saved a scan as a session, then restored it; replayed against
+    ixiond (the restore aimed at the session ixiond saved), the answers have nessusd's shape.
+    ixiond also replays each host's TIME lines, which nessusd's restore dropped by accident
+    (spec §8.2): a restored report keeps its timestamps. They are left out of the comparison.
+    """
+    save = load(TRANSCRIPTS / "nessus225-client_vs_nessusd225_plain_scan-save-session.raw.txt")
+    restore = load(TRANSCRIPTS / "nessus225-client_vs_nessusd225_plain_session-restore.raw.txt")
+    with HttpService() as web:
+        config = write_config(tmp_path, f"port_range = {web.port}\n")
+        add_user(config)
+        saving, _ = rewritten(save, web.port)
+
+        async def saved_session(port: int) -> str:
+            await replay(port, saving)
+            client = await ClientConnection.open("127.0.0.1", port)
+            await client.login("tester", "testpass")
+            await client.send(SessionsListRequest())
+            listing = await client.receive()
+            await client.close()
+            assert isinstance(listing, SessionsList)
+            (entry,) = listing.sessions
+            return entry.id
+
+        port = free_port()
+        with running(config, port):
+            name = asyncio.run(asyncio.wait_for(saved_session(port), 120))
+            restoring, features = rewritten(restore, web.port, session=name)
+            received = asyncio.run(asyncio.wait_for(replay(port, restoring), 120))
+    ours = [
+        m
+        for m in server_messages(received, features)
+        if not (isinstance(m, Time) and m.kind in (TimeKind.HOST_START, TimeKind.HOST_END))
+    ]
+    assert shape(ours) == shape(server_messages(restore.stream("S"), features))
