@@ -64,7 +64,9 @@ class KnowledgeBase:
     """``name -> [values]`` with nessusd's rules for adding and replacing."""
 
     def __init__(self) -> None:
-        self._items: dict[str, list[KbValue]] = {}
+        #: name -> its values, in the order added (a dict: membership is one lookup, so a
+        #: plugin reporting 100,000 findings does not compare each with all the others).
+        self._items: dict[str, dict[KbValue, None]] = {}
         self._on_write: Callable[[KbWrite], None] | None = None
 
     def journaled(self, on_write: Callable[[KbWrite], None]) -> KnowledgeBase:
@@ -78,16 +80,16 @@ class KnowledgeBase:
     def add(self, name: str, value: KbValue) -> None:
         """Add a value (``set_kb_item``); an identical pair is not added twice."""
         value = _checked(name, value)
-        values = self._items.setdefault(name, [])
+        values = self._items.setdefault(name, {})
         if value not in values:
-            values.append(value)
+            values[value] = None
             if self._on_write is not None:
                 self._on_write(("add", name, value))
 
     def replace(self, name: str, value: KbValue) -> None:
         """Make ``value`` the only value of ``name`` (``replace_kb_item``)."""
         value = _checked(name, value)
-        self._items[name] = [value]
+        self._items[name] = {value: None}
         if self._on_write is not None:
             self._on_write(("replace", name, value))
 
@@ -110,7 +112,7 @@ class KnowledgeBase:
     def get(self, name: str) -> KbValue | None:
         """The first value of ``name``, or None."""
         values = self._items.get(name)
-        return values[0] if values else None
+        return next(iter(values)) if values else None
 
     def values(self, name: str) -> tuple[KbValue, ...]:
         return tuple(self._items.get(name, ()))
