@@ -296,3 +296,34 @@ def test_a_full_disk_stops_the_saving_not_the_scan_and_leaves_the_store_whole(
     assert "full" in errors[0]
     # ...and the store holds a whole beginning of the scan, not the rest.
     assert 0 < kept[0] < count
+
+
+def test_two_users_save_sessions_at_once_and_each_gets_their_own_whole(tmp_path: Path) -> None:
+    config = keeping_daemon(tmp_path)
+    add_user_with_rules(config, "bob", "bobpass", ["accept 127.0.0.0/29"])
+    port = free_port()
+    count = 200
+
+    async def one(user: str, password: str, targets: str) -> tuple[list[str], list[str]]:
+        client = await log_in(port, user, password)
+        items = scan_preferences(save_session="yes", stream_count=str(count))
+        seen = await scan(client, targets, items)
+        ((name, _),) = await listing(client)  # their own session, and only it
+        restored = await scan(client, "", None, SessionRestore(session_id=name))
+        await client.close()
+        return notes(seen), notes(restored)
+
+    async def scenario() -> list[tuple[list[str], list[str]]]:
+        return list(
+            await asyncio.gather(
+                one("tester", "testpass", "127.0.0.1, 127.0.0.2"),
+                one("bob", "bobpass", "127.0.0.3, 127.0.0.4"),
+            )
+        )
+
+    with running(config, port):
+        tester, bob = asyncio.run(asyncio.wait_for(scenario(), 120))
+    for seen, restored in (tester, bob):
+        assert len(seen) == 2 * count
+        assert sorted(restored) == sorted(seen)
+    assert not set(tester[0]) & set(bob[0])
