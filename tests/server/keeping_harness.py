@@ -20,12 +20,16 @@ from ixion.client.connection import ClientConnection
 from ixion.ntp import (
     Bye,
     ConnectionClosed,
+    DetachedSessionsList,
+    DetachedSessionsListRequest,
     LongAttack,
     Message,
     Preferences,
     PreferencesErrors,
     Report,
     ReportKind,
+    SessionsList,
+    SessionsListRequest,
     Time,
     TimeKind,
 )
@@ -37,6 +41,7 @@ __all__ = [
     "SUMMARY",
     "add_user_with_rules",
     "keeping_daemon",
+    "listing",
     "log_in",
     "notes",
     "runs",
@@ -51,10 +56,14 @@ USER_RULES: Final = "accept 127.0.0.0/29\ndefault reject\n"
 STREAM_PLUGIN: Final = """\
 import asyncio
 from pathlib import Path
-from ixion.plugin_api.metadata import Category, PluginInfo
+from ixion.plugin_api.metadata import Category, PluginInfo, PluginPreference, PreferenceType
 INFO = PluginInfo(id=91000100, filename="stream_check.py", name="Stream check", family="Test",
-    category=Category.GATHER_INFO, summary="reports steadily", description="Reports.")
+    category=Category.GATHER_INFO, summary="reports steadily", description="Reports.",
+    preferences=(PluginPreference("Key file", PreferenceType.FILE),))
 async def run(ctx):
+    key = ctx.preference_file("Key file")
+    if key is not None:
+        ctx.note("key file: " + key.read_text())
     marker = ctx.scan_preference("stream_marker")
     if marker:
         with open(marker, "a") as out:
@@ -154,6 +163,14 @@ async def scan(
             raise AssertionError(f"the server closed the connection after {seen[-3:]}")
         seen.append(msg)
     return seen
+
+
+async def listing(client: ClientConnection, *, detached: bool = False) -> list[tuple[str, str]]:
+    """``(id, targets)`` of the user's saved sessions, or of their detached scans."""
+    await client.send(DetachedSessionsListRequest() if detached else SessionsListRequest())
+    answer = await client.receive()
+    assert isinstance(answer, DetachedSessionsList if detached else SessionsList)
+    return [(entry.id, entry.targets) for entry in answer.sessions]
 
 
 def notes(seen: list[Message], host: str | None = None) -> list[str]:

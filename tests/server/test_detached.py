@@ -19,12 +19,11 @@ import sqlite3
 import time
 from pathlib import Path
 
-from ixion.client.connection import ClientConnection
 from ixion.ntp import (
+    AttachedFile,
     Bye,
     ConnectionClosed,
-    DetachedSessionsList,
-    DetachedSessionsListRequest,
+    FileAccepted,
     LongAttack,
     Message,
     NessusVersion,
@@ -41,6 +40,7 @@ from tests.lab import MailRelay
 from tests.server.keeping_harness import (
     STREAM,
     keeping_daemon,
+    listing,
     log_in,
     notes,
     runs,
@@ -63,13 +63,6 @@ async def detach(port: int, targets: str, items: tuple[tuple[str, str], ...]) ->
     said.append(await asyncio.wait_for(client.receive(), PATIENCE))
     await client.close()
     return said
-
-
-async def detached_list(client: ClientConnection) -> list[tuple[str, str]]:
-    await client.send(DetachedSessionsListRequest())
-    answer = await client.receive()
-    assert isinstance(answer, DetachedSessionsList)
-    return [(entry.id, entry.targets) for entry in answer.sessions]
 
 
 async def until(condition: object, seconds: float = 30.0) -> None:
@@ -96,12 +89,12 @@ def test_a_detached_scan_goes_on_without_its_client_is_listed_and_stopped(
         assert said[0].kind is TimeKind.SCAN_START
         await until(lambda: "stream 127.0.0.1" in runs(marker))
         client = await log_in(port)
-        ((number, targets),) = await detached_list(client)
+        ((number, targets),) = await listing(client, detached=True)
         assert targets == "127.0.0.1"
         await client.send(StopDetached(session_id=number))
         await client.send(NessusVersionRequest())  # no answer to the stop, no error either
         assert isinstance(await client.receive(), NessusVersion)
-        assert await detached_list(client) == []
+        assert await listing(client, detached=True) == []
         # What it found is in its session, which stays restorable.
         await client.send(SessionsListRequest())
         sessions = await client.receive()
@@ -116,6 +109,47 @@ def test_a_detached_scan_goes_on_without_its_client_is_listed_and_stopped(
 
     with running(config, port):
         asyncio.run(asyncio.wait_for(scenario(), 120))
+
+
+def test_a_detached_scan_keeps_the_files_its_client_attached_until_it_ends(
+    tmp_path: Path,
+) -> None:
+    config = keeping_daemon(tmp_path)
+    port = free_port()
+
+    async def scenario() -> list[str]:
+        client = await log_in(port)
+        key_preference = {"Stream check[file]:Key file": "/home/alice/key"}
+        items = scan_preferences(
+            None,
+            save_session="yes",
+            detached_scan="yes",
+            stream_count="3",
+            stream_delay="0.3",
+            **key_preference,
+        )
+        await set_preferences(client, items)
+        await client.send(AttachedFile(name="/home/alice/key", data=b"the key"))
+        assert isinstance(await client.receive(), FileAccepted)
+        await client.send(LongAttack(targets="127.0.0.1"))
+        while not isinstance(await client.receive(), Bye):
+            pass
+        await client.close()
+        client = await log_in(port)
+        for _ in range(200):
+            if not await listing(client, detached=True):
+                break
+            await asyncio.sleep(0.05)
+        ((name, _),) = await listing(client)
+        restored = await scan(client, "", scan_preferences(), SessionRestore(session_id=name))
+        await client.close()
+        return notes(restored)
+
+    with running(config, port):
+        found = asyncio.run(asyncio.wait_for(scenario(), 60))
+    assert found[0] == "key file: the key\n"
+    assert len(found) == 4
+    assert list((tmp_path / "state" / "tmp").iterdir()) == []  # deleted when the scan ended
 
 
 def test_a_continuous_scan_loops_and_mails_each_loops_findings(tmp_path: Path) -> None:
@@ -136,7 +170,7 @@ def test_a_continuous_scan_loops_and_mails_each_loops_findings(tmp_path: Path) -
             await detach(port, "127.0.0.2, 127.0.0.1", items)
             await until(lambda: len(relay.messages) >= 2)
             client = await log_in(port)
-            ((number, _),) = await detached_list(client)
+            ((number, _),) = await listing(client, detached=True)
             await client.send(StopDetached(session_id=number))
             await client.send(NessusVersionRequest())
             assert isinstance(await client.receive(), NessusVersion)
@@ -195,7 +229,7 @@ def test_a_loop_that_finds_nothing_mails_nothing(tmp_path: Path) -> None:
             await detach(port, "127.0.0.1", items)
             client = await log_in(port)
             await until(lambda: "nothing found this loop" in log.read_text())
-            assert await detached_list(client) == []
+            assert await listing(client, detached=True) == []
             await client.close()
 
         log = tmp_path / "ixiond.log"
@@ -229,7 +263,7 @@ def test_a_detached_scan_resumes_after_a_kill_9_of_the_daemon(tmp_path: Path) ->
         await until(lambda: "resumed from session" in log.read_text())
         await until(lambda: runs(marker).count("summary 127.0.0.2") == 1, 60)
         for _ in range(100):
-            if not await detached_list(client):
+            if not await listing(client, detached=True):
                 break
             await asyncio.sleep(0.1)
         await client.send(SessionsListRequest())

@@ -19,7 +19,6 @@ from typing import Final
 
 import pytest
 
-from ixion.client.connection import ClientConnection
 from ixion.ntp import (
     Error,
     LongAttack,
@@ -30,8 +29,6 @@ from ixion.ntp import (
     ReportKind,
     SessionDelete,
     SessionRestore,
-    SessionsList,
-    SessionsListRequest,
     Time,
     TimeKind,
 )
@@ -40,6 +37,7 @@ from tests.server.keeping_harness import (
     add_user_with_rules,
     host_ends,
     keeping_daemon,
+    listing,
     log_in,
     notes,
     runs,
@@ -55,13 +53,6 @@ _TIMELESS: Final = (TimeKind.SCAN_START, TimeKind.SCAN_END)
 
 def without_scan_times(seen: list[Message]) -> list[Message]:
     return [m for m in seen if not (isinstance(m, Time) and m.kind in _TIMELESS)]
-
-
-async def listing(client: ClientConnection) -> list[tuple[str, str]]:
-    await client.send(SessionsListRequest())
-    answer = await client.receive()
-    assert isinstance(answer, SessionsList)
-    return [(entry.id, entry.targets) for entry in answer.sessions]
 
 
 def test_a_saved_session_is_listed_restored_as_it_was_and_deleted(tmp_path: Path) -> None:

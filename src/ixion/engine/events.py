@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, fields
 from typing import Any, Final, TypeAlias
 
 __all__ = [
+    "HOST_DEAD",
     "KB_CHUNK",
     "MAX_EVENT_BYTES",
     "Event",
@@ -108,6 +109,10 @@ class KbWrites:
     plugin_id: int
     #: ``[op, name, value]`` each, op ``add``, ``replace`` or ``remove``.
     writes: tuple[tuple[str, str, int | str], ...]
+
+
+#: The reason a host's scan ends with when the host turned out unreachable.
+HOST_DEAD: Final = "the host is dead"
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Final
 
 from ixion.engine.context import HostContext
 from ixion.engine.events import (
+    HOST_DEAD,
     KB_CHUNK,
     HostFinished,
     HostStarted,
@@ -117,7 +118,7 @@ class HostScan:
         try:
             for phase in Phase:
                 if await self._run_phase(phase):
-                    reason = "the host is dead"
+                    reason = HOST_DEAD
                     break
         finally:
             for running in list(self._running.values()):

@@ -19,6 +19,7 @@ from ipaddress import ip_address
 from typing import TYPE_CHECKING, Final, Protocol
 
 from ixion.engine.events import (
+    HOST_DEAD,
     Finding,
     HostFinished,
     HostStarted,
@@ -49,7 +50,6 @@ from ixion.ntp import (
     TimeKind,
 )
 from ixion.plugin_api.ports import PortRangeError, Transport, parse_port_range
-from ixion.server.scan_record import DEAD_HOST
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
@@ -341,7 +341,7 @@ class Attack:
             await self._out(Finished(host=host), host)
         await self._out(Time(kind=TimeKind.HOST_END, host=host, when=ctime(event.when)), host)
         if self._record is not None:
-            completed = event.reason in ("", DEAD_HOST) or host in self._host_stops
+            completed = event.reason in ("", HOST_DEAD) or host in self._host_stops
             await self._record.host_ended(event, completed=completed)
 
     async def _out(self, msg: Message, host: str, plugin: int = 0) -> None:

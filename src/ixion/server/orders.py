@@ -237,9 +237,7 @@ class Orders:
         )
         for warning in resolved.warnings:
             log.info("%s: %s", self._link.peer, warning)
-        targets = msg.targets if restoring is None and not isinstance(msg, SessionRestore) else ""
-        if restoring is not None:
-            targets = restoring.target
+        targets = restoring.target if restoring is not None else _targets(msg)
         if resolved.settings.detached_scan and restoring is None:
             return await self._detach(targets)
         record = await self._record(resolved.settings, targets, restoring)
@@ -312,13 +310,15 @@ class Orders:
         detached = self._scanning.detached
         if detached is None:
             return await self._refuse("detached scans are not kept here")
-        order = DetachedOrder(self._user, targets, self._table, self._rules, self._files)
+        files = self._files.hand_over() if self._files is not None else None
+        order = DetachedOrder(self._user, targets, self._table, self._rules, files)
         try:
             await detached.start(order)
         except (sqlite3.Error, StoreError) as exc:
             log.error("%s: cannot start a detached scan: %s", self._link.peer, exc)
+            if files is not None:
+                files.delete_all()
             return await self._refuse("the detached scan cannot be recorded")
-        self._files = None  # the detached scan owns them now
         await self._link.send(Time(kind=TimeKind.SCAN_START, when=ctime(time.time())))
         await self._link.send(Bye())
         return False
@@ -351,3 +351,7 @@ class Orders:
             log.info("%s: %s during a scan is ignored", self._link.peer, msg.TYPE)
             return
         await self._order(msg)
+
+
+def _targets(msg: NewAttack | LegacyNewAttack | LongAttack | SessionRestore) -> str:
+    return "" if isinstance(msg, SessionRestore) else msg.targets

@@ -23,7 +23,7 @@ import logging
 import time
 from typing import TYPE_CHECKING, Final
 
-from ixion.engine.events import HostFinished, KbWrites, PluginEnded
+from ixion.engine.events import HOST_DEAD, HostFinished, KbWrites, PluginEnded
 from ixion.ntp import Report
 from ixion.plugin_api.metadata import Category
 from ixion.server.recorder import Recorder, stored_line
@@ -41,12 +41,10 @@ if TYPE_CHECKING:
     from ixion.server.restore import Restoring
     from ixion.store.sessions import Record
 
-__all__ = ["DEAD_HOST", "ScanRecord", "dont_replay"]
+__all__ = ["ScanRecord", "dont_replay"]
 
 log = logging.getLogger(__name__)
 
-#: The reason a host's scan ends with when it turned out unreachable (engine.host).
-DEAD_HOST: Final = "the host is dead"
 #: ``kb_max_age`` 0 means this many seconds, as nessusd read it.
 DEFAULT_KB_MAX_AGE: Final = 3600
 
@@ -212,7 +210,7 @@ class ScanRecord:
         records: list[Record] = [HostEnded(event.host)] if completed else []
         work = None
         if self._saves_kbs:
-            unreachable = event.reason == DEAD_HOST
+            unreachable = event.reason == HOST_DEAD
             restored = event.host in self._restored_kbs
             kbs, user, host = self._store.kbs, self._user, event.host
 

@@ -66,6 +66,13 @@ class AttachedFiles:
     def mapping(self) -> dict[str, str]:
         return {remote: str(local) for remote, local in self._stored.items()}
 
+    def hand_over(self) -> AttachedFiles:
+        """The files, now owned by the returned object (a detached scan that outlives the
+        connection); this one is left empty, so the connection's end deletes none of them."""
+        taken = AttachedFiles(self._directory)
+        taken._stored, self._stored = self._stored, {}
+        return taken
+
     def delete_all(self) -> None:
         for path in self._stored.values():
             with contextlib.suppress(OSError):

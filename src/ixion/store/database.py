@@ -23,16 +23,26 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import json
 import os
 import sqlite3
 import threading
 from typing import TYPE_CHECKING, Final
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Iterable, Iterator
     from pathlib import Path
 
-__all__ = ["DATABASE_NAME", "LOCK_NAME", "SCHEMA_VERSION", "Store", "StoreError", "StoreLocked"]
+__all__ = [
+    "DATABASE_NAME",
+    "LOCK_NAME",
+    "SCHEMA_VERSION",
+    "Store",
+    "StoreError",
+    "StoreLocked",
+    "options_from_text",
+    "options_text",
+]
 
 DATABASE_NAME: Final = "store.sqlite"
 LOCK_NAME: Final = "store.lock"
@@ -220,3 +230,12 @@ def _mark_cut_short(db: sqlite3.Connection) -> None:
     restorable), saved KBs no longer being scanned."""
     db.execute("UPDATE session SET state = 'interrupted' WHERE state = 'running'")
     db.execute("UPDATE kb_host SET scanning = 0 WHERE scanning != 0")
+
+
+def options_text(options: Iterable[tuple[str, str]]) -> str:
+    """A scan's preferences as a column holds them (JSON pairs, in order)."""
+    return json.dumps([list(item) for item in options])
+
+
+def options_from_text(text: str) -> tuple[tuple[str, str], ...]:
+    return tuple((str(name), str(value)) for name, value in json.loads(text))

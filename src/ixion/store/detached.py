@@ -10,10 +10,11 @@ daemon died is still ``running`` at the next start, which is how the daemon know
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
+
+from ixion.store.database import options_from_text, options_text
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -57,7 +58,7 @@ class DetachedScans:
         client: str,
         when: float | None = None,
     ) -> int:
-        encoded = json.dumps([list(item) for item in options])
+        encoded = options_text(options)
         with self._store.transaction() as db:
             cursor = db.execute(
                 "INSERT INTO detached (user, target, options, rules, client, created, state)"
@@ -106,7 +107,7 @@ class DetachedScans:
 
 def _record(row: tuple[object, ...]) -> DetachedRecord:
     number, user, target, options, rules, client, created, state, session, loops = row
-    items = tuple((str(k), str(v)) for k, v in json.loads(str(options)))
+    items = options_from_text(str(options))
     return DetachedRecord(
         int(str(number)),
         str(user),

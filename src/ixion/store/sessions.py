@@ -19,11 +19,12 @@ client's own sessions.
 
 from __future__ import annotations
 
-import json
 import re
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final, TypeAlias
+
+from ixion.store.database import options_from_text, options_text
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
@@ -144,7 +145,7 @@ class Sessions:
         """A new running session; its id and name."""
         when = time.time() if when is None else when
         base = time.strftime("%Y%m%d-%H%M%S", time.localtime(when))
-        encoded = json.dumps([list(item) for item in options])
+        encoded = options_text(options)
         with self._store.transaction() as db:
             taken = {
                 row[0]
@@ -255,7 +256,7 @@ class Sessions:
                 "SELECT host, finished FROM session_host WHERE session = ?", (session,)
             )
         }
-        items = tuple((str(k), str(v)) for k, v in json.loads(options))
+        items = options_from_text(str(options))
         return SavedSession(session, name, target, items, created, state, hosts)
 
     def delete(self, user: str, name: str) -> bool:
