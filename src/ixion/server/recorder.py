@@ -93,20 +93,22 @@ class Recorder:
         user: str,
         send: Callable[[Message], Awaitable[None]],
         warn: Callable[[str], Awaitable[None]],
-        sessions: Sessions | None = None,
-        session: int | None = None,
     ) -> None:
         self._user = user
         self._send = send
         self._warn = warn
-        self._sessions = sessions if session is not None else None
-        self._session = session
+        self._sessions: Sessions | None = None
+        self._session: int | None = None
         self._seq = 0
         self._queue: asyncio.Queue[_Item | None] = asyncio.Queue(QUEUE_SIZE)
         self._pump: asyncio.Task[None] | None = None
         self._client_gone = False
         #: Why the store stopped taking this scan's records, once it did.
         self.failure: str | None = None
+
+    def record_into(self, sessions: Sessions, session: int) -> None:
+        """Keep the records in this session (before :meth:`start`)."""
+        self._sessions, self._session = sessions, session
 
     def start(self) -> None:
         self._pump = asyncio.create_task(self._run(), name=f"recorder-{self._user}")

@@ -68,7 +68,8 @@ def _kind(msg: Message) -> str:
 
 
 class ScanRecord:
-    """One scan's session and saved KBs; :meth:`open` before the scan, :meth:`close` after."""
+    """One scan's session and saved KBs: :meth:`open` before the scan, :meth:`flush` when
+    its last message is out, :meth:`end` once it is over."""
 
     def __init__(
         self,
@@ -92,8 +93,6 @@ class ScanRecord:
         self._detached = detached
         self._saves_kbs = settings.save_knowledge_base
         self._wants_session = settings.save_session or detached is not None
-        self._send = send
-        self._warn = warn
         self._session: int | None = None
         #: The session's name, once it exists.
         self.session_name: str | None = None
@@ -106,24 +105,15 @@ class ScanRecord:
         """Whether the scan's workers must send their plugins' KB writes."""
         return self._wants_session or self._saves_kbs
 
-    @property
-    def failure(self) -> str | None:
-        return self._recorder.failure
-
     async def open(self) -> None:
         """Create the session, if one is kept. Raises StoreError or sqlite3.Error."""
         if self._wants_session:
             sessions = self._store.sessions
-            self._session, self.session_name = await asyncio.to_thread(
+            session, self.session_name = await asyncio.to_thread(
                 sessions.create, self._user, self._target, self._options, detached=self._detached
             )
-            self._recorder = Recorder(
-                user=self._user,
-                send=self._send,
-                warn=self._warn,
-                sessions=sessions,
-                session=self._session,
-            )
+            self._session = session
+            self._recorder.record_into(sessions, session)
         self._recorder.start()
 
     async def replay(self) -> int:
@@ -185,6 +175,9 @@ class ScanRecord:
     ) -> None:
         """A message about ``host`` (``starts_host``: its first): kept, then sent, and not
         twice after a restore."""
+        if self._session is None and self._restoring is None:
+            await self._recorder.put(message)  # only KBs are saved: the line is not needed
+            return
         line = stored_line(message)
         if self._restoring is not None and self._restoring.already_sent(host, line):
             return
@@ -203,7 +196,7 @@ class ScanRecord:
                 return
             records = [PluginDone(event.host, event.plugin_id, json.dumps(writes))]
             work = self._kb_work(event.host, writes) if self._saves_kbs and writes else None
-            await self._recorder.put(None, records if self._session is not None else (), work)
+            await self._recorder.put(None, records, work)
 
     async def host_ended(self, event: HostFinished, *, completed: bool) -> None:
         """The host's scan is over; ``completed``: it counts as finished (nessusd's index)."""
@@ -217,7 +210,7 @@ class ScanRecord:
             def work() -> None:
                 kbs.end(user, host, unreachable=unreachable, restored=restored)
 
-        await self._recorder.put(None, records if self._session is not None else (), work)
+        await self._recorder.put(None, records, work)
 
     def _kb_work(self, host: str, writes: tuple[KbWrite, ...]) -> Callable[[], None]:
         kbs, user, when = self._store.kbs, self._user, time.time()
