@@ -29,6 +29,7 @@ __all__ = [
     "Progress",
     "Severity",
     "from_json",
+    "kb_writes",
     "to_json",
 ]
 
@@ -172,7 +173,7 @@ def from_json(line: bytes) -> Event:
         if "severity" in data:
             data["severity"] = Severity(data["severity"])
         if "writes" in data:
-            data["writes"] = _kb_writes(data["writes"])
+            data["writes"] = kb_writes(data["writes"])
         event: Event = cls(**data)
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise EventError(f"bad event line: {exc}") from None
@@ -183,7 +184,12 @@ def from_json(line: bytes) -> Event:
     return event
 
 
-def _kb_writes(value: object) -> tuple[tuple[str, str, int | str], ...]:
+def kb_writes(value: object) -> tuple[tuple[str, str, int | str], ...]:
+    """KB writes as JSON gives them back (``[[op, name, value], ...]``), checked.
+
+    Raises:
+        EventError: ``value`` is not such a list.
+    """
     if not isinstance(value, list):
         raise EventError("KB writes are not a list")
     writes = []

@@ -91,6 +91,14 @@ class ConfTable:
         """Every entry as ``(name, value)``, in order, duplicates included."""
         return tuple((entry.name, entry.value) for entry in self.entries)
 
+    def client_items(self) -> tuple[tuple[str, str], ...]:
+        """The entries a client set, as ``(name, value)`` (kept with its session)."""
+        return tuple((entry.name, entry.value) for entry in self.entries if entry.line is None)
+
+    def as_mapping(self) -> dict[str, str]:
+        """Every name with its effective value (the first entry of a name wins)."""
+        return {entry.name: entry.value for entry in reversed(self.entries)}
+
     def where(self, entry: Entry) -> str:
         """Where an entry came from, for messages."""
         if entry.line is None:

@@ -111,8 +111,8 @@ class DetachedRunner:
         service: ScanService,
         plugin_sets: PluginSets | None,
         users: UserStore,
-        mailer: Mailer | None,
-        mail_settings: MailSettings | None,
+        mailer: Mailer,
+        mail_settings: MailSettings,
     ) -> None:
         self._store = persistence
         self._settings = settings
@@ -126,12 +126,11 @@ class DetachedRunner:
 
     async def start(self, order: DetachedOrder) -> int:
         """Record and start a detached scan; its number. Raises StoreError."""
-        options = tuple((entry.name, entry.value) for entry in order.table)
         number = await asyncio.to_thread(
             self._store.detached.create,
             order.user,
             order.target,
-            options,
+            order.table.client_items(),
             rules=rules_text(order.rules),
             client=str(order.rules.client),
         )
@@ -278,13 +277,12 @@ class DetachedRunner:
         async def warn(reason: str) -> None:
             log.error("%s: detached scan %d is no longer saved: %s", user, number, reason)
 
-        options = tuple((entry.name, entry.value) for entry in table)
         record = ScanRecord(
             self._store,
             user=user,
             settings=settings,
             target=target,
-            options=options,
+            options=table.client_items(),
             send=keep,
             warn=warn,
             restoring=restoring,
@@ -296,7 +294,7 @@ class DetachedRunner:
         attack = Attack(
             targets=target,
             settings=settings,
-            preferences={entry.name: entry.value for entry in reversed(tuple(table))},
+            preferences=table.as_mapping(),
             rules=rules,
             service=await self._current_service(user),
             files=files.mapping() if files is not None else {},
@@ -333,7 +331,7 @@ class DetachedRunner:
         self, user: str, settings: Settings, target: str, started: float, found: list[Message]
     ) -> None:
         address = settings.detached_scan_email_address
-        if not wants_mail(address) or self._mail is None or self._mailer is None:
+        if not wants_mail(address):
             return
         assert address is not None
         if not valid_address(address):

@@ -247,7 +247,7 @@ class Orders:
         attack = Attack(
             targets=targets,
             settings=resolved.settings,
-            preferences={entry.name: entry.value for entry in reversed(tuple(self._table))},
+            preferences=self._table.as_mapping(),
             rules=self._rules,
             service=self._scanning.service,
             files=self._files.mapping(),
@@ -282,7 +282,7 @@ class Orders:
             user=self._user,
             settings=settings,
             target=targets,
-            options=self._client_options(),
+            options=self._table.client_items() if self._table is not None else (),
             send=self._link.send,
             warn=self._store_failed,
             restoring=restoring,
@@ -329,12 +329,6 @@ class Orders:
         await self._link.send(Error(text=f"E000 - {why}"))
         await self._link.send(Bye())
         return self._link.features.keep_alive
-
-    def _client_options(self) -> tuple[tuple[str, str], ...]:
-        """The preferences the client set, kept with its session."""
-        if self._table is None:
-            return ()
-        return tuple((entry.name, entry.value) for entry in self._table if entry.line is None)
 
     async def _receive_or_none(self) -> Message | None:
         """The client's next message during a scan; None when it left or broke the protocol."""

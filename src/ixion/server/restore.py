@@ -22,6 +22,8 @@ import json
 import logging
 from typing import TYPE_CHECKING
 
+from ixion.engine.events import EventError
+from ixion.engine.events import kb_writes as checked_kb_writes
 from ixion.server.recorder import stored_message
 from ixion.store.sessions import HostEnded, PluginDone, SentMessage
 
@@ -36,24 +38,13 @@ __all__ = ["Restoring", "kb_writes"]
 
 log = logging.getLogger(__name__)
 
-_OPS = frozenset({"add", "replace", "remove"})
-
 
 def kb_writes(text: str) -> tuple[KbWrite, ...]:
-    """A plugin's KB writes as the store keeps them (JSON); bad entries are dropped."""
+    """A plugin's KB writes as the store keeps them (JSON); nothing if they are unreadable."""
     try:
-        items = json.loads(text)
-    except ValueError:
+        return checked_kb_writes(json.loads(text))
+    except (ValueError, EventError):
         return ()
-    writes: list[KbWrite] = []
-    for item in items if isinstance(items, list) else ():
-        if not (isinstance(item, list) and len(item) == 3):
-            continue
-        op, name, value = item
-        usable = isinstance(value, int | str) and not isinstance(value, bool)
-        if op in _OPS and isinstance(name, str) and name and usable:
-            writes.append((op, name, value))
-    return tuple(writes)
 
 
 class Restoring:
