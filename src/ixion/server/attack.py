@@ -226,24 +226,14 @@ class Attack:
         A range the rules refuse yields no job, so the loop gives the event loop a turn
         every :data:`HOSTS_PER_TURN` hosts: other clients are served meanwhile.
         """
-        for count, target in enumerate(targets, start=1):
-            if count % HOSTS_PER_TURN == 0:
-                await asyncio.sleep(0)
-                if self._scan is not None and self._scan.stopping:
-                    return
-            if target.address is not None:
-                hosts = [(target.name, str(target.address))]
-            else:
-                address = await self._resolve(target.name)
-                if address is None:
-                    self._refuse(target.name, "no address")
-                    continue
-                if target.prefix is None:
-                    hosts = [(target.name, address)]
-                else:
-                    block = network_hosts(ip_address(address), target.prefix)
-                    hosts = [(str(a), str(a)) for a in map(block.address_at, range(block.count()))]
-            for name, address in hosts:
+        count = 0
+        for target in targets:
+            async for name, address in self._addresses(target):
+                count += 1
+                if count % HOSTS_PER_TURN == 0:
+                    await asyncio.sleep(0)
+                    if self._scan is not None and self._scan.stopping:
+                        return
                 if not self._rules.allows(address):
                     self._refuse(name, address)
                     continue
@@ -260,6 +250,22 @@ class Attack:
                 prepared = job if self._record is None else await self._record.prepare(job)
                 if prepared is not None:
                     yield prepared
+
+    async def _addresses(self, target: Target) -> AsyncIterator[tuple[str, str]]:
+        """The (name, address) pairs of one target, a block's produced one by one."""
+        if target.address is not None:
+            yield target.name, str(target.address)
+            return
+        address = await self._resolve(target.name)
+        if address is None:
+            self._refuse(target.name, "no address")
+        elif target.prefix is None:
+            yield target.name, address
+        else:
+            block = network_hosts(ip_address(address), target.prefix)
+            for index in range(block.count()):
+                host = str(block.address_at(index))
+                yield host, host
 
     def _refuse(self, name: str, address: str) -> None:
         """Remember a refused host for E002, which holds ~4000 bytes: the first few suffice."""
