@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 
 import pytest
 
@@ -17,6 +18,7 @@ from ixion.ntp import (
     BadLogin,
     Banner,
     CompleteList,
+    ConnectionClosed,
     GoOn,
     Message,
     Password,
@@ -170,3 +172,33 @@ def test_nothing_listening_is_a_connection_failure() -> None:
 
     with pytest.raises(ConnectionFailed, match="cannot connect"):
         asyncio.run(scenario())
+
+
+def test_during_a_scan_the_client_waits_out_a_silent_server_with_keep_alive_on() -> None:
+    """A plugin may rightly run for minutes with nothing to say: results are awaited for as
+    long as the server stays connected, while other reads give up after ``io_timeout``."""
+
+    async def scenario() -> tuple[int, bool, Message]:
+        async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            await asyncio.sleep(0.6)  # three times the client's io_timeout
+            writer.close()
+
+        server = await asyncio.start_server(serve, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        async with server:
+            impatient = await ClientConnection.open("127.0.0.1", port, io_timeout=0.2)
+            with pytest.raises(ConnectionFailed, match=r"no answer from the server in 0\.2 s"):
+                await impatient.receive()
+            await impatient.close()
+            connection = await ClientConnection.open("127.0.0.1", port, io_timeout=0.2)
+            sock = connection._writer.get_extra_info("socket")
+            keep_alive = sock.getsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE)
+            idle = sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE) == 60
+            message = await connection.receive(patient=True)
+            await connection.close()
+            return keep_alive, idle, message
+
+    keep_alive, idle, message = asyncio.run(scenario())
+    assert keep_alive
+    assert idle
+    assert message == ConnectionClosed()

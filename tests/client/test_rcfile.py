@@ -10,12 +10,14 @@ from hypothesis import strategies as st
 
 from ixion.client.preferences import (
     CLIENT_FLAGS,
+    PluginChoices,
     adopt_server_preferences,
     files_to_upload,
     plugin_enabled,
     plugin_set,
     preferences_to_send,
 )
+from ixion.client.preferences import plugin_set as plugin_set_value
 from ixion.client.rcfile import (
     DEFAULT_RCFILE,
     PLUGIN_SET,
@@ -42,6 +44,7 @@ from ixion.ntp import (
     ServerStreamDecoder,
 )
 from ixion.ntp.decoder import StreamDecoder
+from ixion.plugin_api.selection import SelectionError
 from tests.transcripts import TRANSCRIPTS, load
 
 #: The example of spec §9.2.
@@ -74,7 +77,7 @@ SPEC_RCFILE = RcFile(
 )
 
 
-def _plugin(plugin_id: str, category: Category, name: str = "") -> PluginRecord:
+def _plugin(plugin_id: str, category: Category, name: str = "", family: str = "") -> PluginRecord:
     return PluginRecord(
         id=plugin_id,
         name=name or f"plugin {plugin_id}",
@@ -82,7 +85,7 @@ def _plugin(plugin_id: str, category: Category, name: str = "") -> PluginRecord:
         copyright="",
         description="",
         summary="",
-        family="",
+        family=family,
     )
 
 
@@ -234,8 +237,6 @@ def test_the_default_file_is_the_reference_clients_with_ixiond_s_scanners() -> N
         "begin(SCANNER_SET)\n"
         " 10180 = yes\n"
         " 10335 = yes\n"
-        " 90000001 = yes\n"
-        " 90000002 = yes\n"
         " 10278 = no\n"
         " 10331 = no\n"
         " 10841 = no\n"
@@ -325,6 +326,51 @@ def test_scanners_are_chosen_in_scanner_set_and_other_plugins_in_plugin_set() ->
     assert plugin_enabled(rc, _plugin("2", Category.DENIAL)) is True
     assert plugin_enabled(rc, _plugin("3", Category.SCANNER)) is True
     assert plugin_enabled(rc, _plugin("2", Category.SCANNER)) is False
+
+
+FEED = [
+    _plugin("10335", Category.SCANNER, family="Port scanners"),
+    _plugin("11", Category.ATTACK, family="FTP"),
+    _plugin("12", Category.GATHER_INFO, family="FTP"),
+    _plugin("13", Category.ATTACK, family="Web Servers"),
+    _plugin("14", Category.DENIAL, family="Web Servers"),
+]
+
+
+@pytest.mark.parametrize(
+    ("plugin_set", "scanner_set", "expected"),
+    [
+        # An id beats its family, which beats its category, which beats "all".
+        ("all = no\nfamily:FTP = yes\n12 = no", "10335 = yes", "11;10335;"),
+        ("family:Web Servers = no\ncategory:attack = yes", "all = yes", "11;12;10335;"),
+        ("category:denial = yes\nfamily:web servers = no", "", "11;12;"),
+        # A configuration runs what it holds and nothing else; scanners are chosen apart.
+        ("config:discovery = yes", "all = no", "12;"),
+        ("config:full-and-fast = yes", "family:port scanners = yes", "11;12;13;10335;"),
+        # Scanners are off unless SCANNER_SET names them, as with the reference client.
+        ("all = yes", "", "11;12;13;14;"),
+    ],
+)
+def test_a_few_lines_choose_a_whole_feed(plugin_set: str, scanner_set: str, expected: str) -> None:
+    rc = parse_rcfile(
+        f"begin(PLUGIN_SET)\n{plugin_set}\nend(PLUGIN_SET)\n"
+        f"begin(SCANNER_SET)\n{scanner_set}\nend(SCANNER_SET)\n"
+    )
+    assert plugin_set_value(rc, FEED) == expected
+
+
+def test_an_rc_term_ixion_cannot_read_is_an_error() -> None:
+    rc = parse_rcfile("begin(PLUGIN_SET)\n category:fast = yes\nend(PLUGIN_SET)\n")
+    with pytest.raises(SelectionError, match="no category 'fast'"):
+        PluginChoices(rc)
+
+
+def test_a_whole_feed_is_chosen_in_one_pass() -> None:
+    """136,000 plugins and an rc file naming each: once linear in each section lookup."""
+    feed = [_plugin(str(n), Category.ATTACK, family="F") for n in range(1, 136_001)]
+    lines = "".join(f" {n} = {'no' if n % 2 else 'yes'}\n" for n in range(1, 136_001))
+    rc = parse_rcfile(f"begin(PLUGIN_SET)\n{lines}end(PLUGIN_SET)\n")
+    assert plugin_set_value(rc, feed) == "".join(f"{n};" for n in range(2, 136_001, 2))
 
 
 def test_plugin_set_lists_plugins_then_scanners_in_server_order() -> None:

@@ -77,7 +77,7 @@ def test_dependencies_are_enabled_silently(tmp_path: Path) -> None:
     _, events = scan(job(origins, enabled={2}))
     # The dependency ran (its KB item let the check run) but said nothing to the client.
     assert reported(events) == {2}
-    assert [e.text for e in events if isinstance(e, Finding)] == ["1\n"]
+    assert [e.text for e in events if isinstance(e, Finding)] == ["1\nQuality of detection: 70%\n"]
     assert not any(
         getattr(e, "plugin_id", 0) == 1 and not isinstance(e, PluginEnded | PluginStarted)
         for e in events

@@ -24,7 +24,7 @@ from tests.engine.plugin_files import write_plugin
 from tests.lab import LOOPBACK, HttpService
 
 #: ixion's TCP connect scanner (``tcp_scanner.py``).
-TCP_SCANNER = 90000002
+TCP_SCANNER = 10335
 
 BANNER_CHECK = b"""\
 if (description) {
@@ -155,7 +155,9 @@ def test_python_and_nasl_plugins_share_the_kb_both_ways(tmp_path: Path) -> None:
         dependencies=("relay.nasl",),
     )
     host, events = scan(make_job(tmp_path, {900203}))
-    assert [e.text for e in events if isinstance(e, Finding)] == ["caf\u00e9 ok and back\n"]
+    assert [e.text for e in events if isinstance(e, Finding)] == [
+        "caf\u00e9 ok and back\nQuality of detection: 70%\n"
+    ]
     # Bytes that are not UTF-8 survive the trip through the engine's KB unchanged.
     value = host.kb.get("nasl/bin")
     assert isinstance(value, str)
@@ -175,12 +177,12 @@ def test_report_kinds_reach_the_client_as_hole_info_and_note(tmp_path: Path) -> 
     _, events = scan(make_job(tmp_path, {900301}))
     found = [(e.severity, e.port, e.text) for e in events if isinstance(e, Finding)]
     assert found == [
-        (Severity.HOLE, 1, "h\n"),
-        (Severity.WARNING, 1, "w\n"),
-        (Severity.NOTE, 1, "n\n"),
-        (Severity.NOTE, 1, "l\n"),
+        (Severity.HOLE, 1, "h\nQuality of detection: 70%\n"),
+        (Severity.WARNING, 1, "w\nQuality of detection: 70%\n"),
+        (Severity.NOTE, 1, "n\nQuality of detection: 70%\n"),
+        (Severity.NOTE, 1, "l\nQuality of detection: 70%\n"),
         # No data: the plugin's description, as nessusd sent it.
-        (Severity.HOLE, 0, "What this test is about.\n"),
+        (Severity.HOLE, 0, "What this test is about.\nQuality of detection: 70%\n"),
     ]
 
 
@@ -191,7 +193,9 @@ def test_a_script_error_ends_that_script_with_its_place(tmp_path: Path) -> None:
     # Line 8: the description block the helper writes takes lines 1-7.
     assert outcome(events, 900401).startswith("error: broken.nasl:8:")
     assert "max_call_depth" in outcome(events, 900401)
-    assert [e.text for e in events if isinstance(e, Finding)] == ["still here\n"]
+    assert [e.text for e in events if isinstance(e, Finding)] == [
+        "still here\nQuality of detection: 70%\n"
+    ]
 
 
 def test_a_looping_script_is_stopped_at_its_timeout_and_its_thread_ends(tmp_path: Path) -> None:
@@ -221,7 +225,9 @@ def test_scripts_get_no_file_or_command_built_ins(tmp_path: Path) -> None:
         oid=900601,
     )
     _, events = scan(make_job(tmp_path, {900601}))
-    assert [e.text for e in events if isinstance(e, Finding)] == ["[][][]\n"]
+    assert [e.text for e in events if isinstance(e, Finding)] == [
+        "[][][]\nQuality of detection: 70%\n"
+    ]
     assert not (tmp_path / "written").exists()
 
 
@@ -238,7 +244,9 @@ def test_preferences_reach_the_script_by_short_name(tmp_path: Path) -> None:
     # Clients name a plugin preference "<plugin name>[<type>]:<preference>".
     job = make_job(tmp_path, {900701}, **{"prefs.nasl[entry]:Word": "set", "cgi_path": "/cgi"})
     _, events = scan(job)
-    assert [e.text for e in events if isinstance(e, Finding)] == ["set/kept//cgi\n"]
+    assert [e.text for e in events if isinstance(e, Finding)] == [
+        "set/kept//cgi\nQuality of detection: 70%\n"
+    ]
 
 
 def test_plugin_run_find_service_runs_ixion_s_detection(tmp_path: Path) -> None:
@@ -255,6 +263,6 @@ def test_plugin_run_find_service_runs_ixion_s_detection(tmp_path: Path) -> None:
         job = dataclasses.replace(job, enabled=frozenset({900801, TCP_SCANNER}))
         host, events = scan(job)
     assert [e.text for e in events if isinstance(e, Finding) and e.plugin_id == 900801] == [
-        f"www={web.port}\n"
+        f"www={web.port}\nQuality of detection: 70%\n"
     ]
     assert host.kb.get("ixion/find_service/done") == 1

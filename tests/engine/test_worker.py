@@ -56,7 +56,7 @@ def test_every_host_is_scanned_once_and_max_hosts_holds(tmp_path: Path) -> None:
     events = run_scan(jobs, max_hosts=2)
     assert finished(events) == {f"host-{i}": "" for i in range(6)}
     assert sorted(e.text for e in events if isinstance(e, Finding)) == sorted(
-        f"host-{i}\n" for i in range(6)
+        f"host-{i}\nQuality of detection: 70%\n" for i in range(6)
     )
     alive = most = 0
     for event in events:
@@ -77,7 +77,7 @@ def test_a_spinning_plugin_is_interrupted_and_the_others_go_on(tmp_path: Path) -
     )
     assert finished(events) == {"spinner": "", "other": ""}
     notes = [(e.host, e.text) for e in events if isinstance(e, Finding)]
-    assert ("spinner", "still here\n") in notes
+    assert ("spinner", "still here\nQuality of detection: 70%\n") in notes
     # The other host was not held up by the spinning one.
     order = [e.host for e in events if isinstance(e, HostFinished)]
     assert order == ["other", "spinner"]
@@ -136,8 +136,8 @@ def test_a_crashing_worker_ends_its_host_only(tmp_path: Path) -> None:
     )
     assert finished(events) == {"crasher": "the worker died of signal 11", "fine": ""}
     assert {(e.host, e.text) for e in events if isinstance(e, Finding)} == {
-        ("crasher", "before\n"),
-        ("fine", "fine\n"),
+        ("crasher", "before\nQuality of detection: 70%\n"),
+        ("fine", "fine\nQuality of detection: 70%\n"),
     }
 
 

@@ -15,6 +15,12 @@ programs already listening on this machine; tests scan only the ports these serv
   the commands of a package inventory for the packages a test gives it.
 * :class:`BannerService`: says one fixed thing on connect, for protocols without a real
   server here (POP3, IMAP, SSH-1, an unknown service).
+* :class:`ScriptedService`: runs a short script per client, in clear or through TLS: fakes of
+  protocols with no server here (``protocols``: Redis, memcached, PostgreSQL, MySQL, LDAP,
+  RDP, SMB, DNS, VNC; :class:`NginxLikeHttpsService`) and misbehaving services
+  (``scripted``: resets, floods, garbage, greetings dripped a byte at a time, an echo).
+* :class:`RealDaemon`: one of Debian's own servers (redis-server, memcached, nginx,
+  PostgreSQL, MariaDB) started on a free loopback port, when it is installed.
 
 Each service is a context manager (``with FtpService() as ftp: ftp.port``); :class:`Lab`
 starts a set of them. ``python -m tests.lab`` (from the project root) starts the default lab,
@@ -23,15 +29,20 @@ prints ``{"http": port, ...}`` as one JSON line and runs until stdin closes or S
 The package's modules are private, one per kind of server; import from here.
 """
 
+from . import _protocols as protocols
+from . import _scripted as scripted
 from ._banner import BannerService
 from ._base import IDLE_TIMEOUT as IDLE_TIMEOUT  # importable as before, though not in __all__
 from ._base import LAB_HOSTNAME as LAB_HOSTNAME
 from ._base import LOOPBACK, Service
 from ._certs import expired_self_signed_cert
+from ._daemons import RealDaemon
 from ._debian import DebianHostService
 from ._ftp import FtpService
 from ._http import HttpService, HttpsService
 from ._lab import Lab, default_services, main, reserved_closed_ports
+from ._protocols import NginxLikeHttpsService
+from ._scripted import ScriptedService
 from ._smtp import MailRelay, SmtpService
 from ._ssh import SshService
 
@@ -44,11 +55,16 @@ __all__ = [
     "HttpsService",
     "Lab",
     "MailRelay",
+    "NginxLikeHttpsService",
+    "RealDaemon",
+    "ScriptedService",
     "Service",
     "SmtpService",
     "SshService",
     "default_services",
     "expired_self_signed_cert",
     "main",
+    "protocols",
     "reserved_closed_ports",
+    "scripted",
 ]

@@ -21,7 +21,9 @@ from ixion.ntp.features import Features, Version
 from ixion.ntp.limits import (
     MAX_ATTACHED_FILE_SIZE,
     MAX_ATTACHED_PLUGIN_SIZE,
+    MAX_CLIENT_BLOCK_BYTES,
     MAX_CLIENT_BLOCK_LINES,
+    MAX_PREFERENCE_LINE,
     MAX_TARGETS_SIZE,
 )
 from ixion.ntp.messages import ConnectionClosed, Message, Preferences, Rules, Unrecognized
@@ -220,12 +222,17 @@ def test_a_preference_that_would_end_the_block_is_refused() -> None:
     )
 
 
-def test_a_preference_line_is_limited_to_65534_bytes() -> None:
-    fits = Preferences(items=(("k", "v" * (65534 - 6)),))
-    assert len(encode(fits)) == 27 + 65535 + 11
+def test_a_preference_line_may_hold_a_whole_feed_s_plugin_set() -> None:
+    """nessusd's 65534 bytes held no plugin_set of a whole feed (136,000 ids, ~1.1 MB)."""
+    feed = ";".join(str(1_000_000_000 + n) for n in range(136_000))
+    assert orders(encode(Preferences(items=(("plugin_set", feed),)))) == [
+        Preferences(items=(("plugin_set", feed),))
+    ]
+    fits = Preferences(items=(("k", "v" * (MAX_PREFERENCE_LINE - 6)),))
+    assert len(encode(fits)) == 27 + MAX_PREFERENCE_LINE + 1 + 11
     with pytest.raises(LocalProtocolError) as caught:
-        encode(Preferences(items=(("k", "v" * (65535 - 6)),)))
-    assert caught.value.message == "PREFERENCES line longer than 65534 bytes"
+        encode(Preferences(items=(("k", "v" * (MAX_PREFERENCE_LINE + 1 - 6)),)))
+    assert caught.value.message == f"PREFERENCES line longer than {MAX_PREFERENCE_LINE} bytes"
 
 
 def test_a_rule_line_over_4095_bytes_is_not_written() -> None:
@@ -745,16 +752,29 @@ def test_the_client_rules_block_reads_one_rule_a_line() -> None:
     assert orders(b"CLIENT <|> RULES <|>\n<|> CLIENT\n") == [Rules()]
 
 
-def test_a_preference_line_is_limited_to_65534_bytes_at_its_own_offset() -> None:
-    long_line = b"k <|> " + b"v" * 65529
+def test_a_preference_line_is_limited_at_its_own_offset() -> None:
+    long_line = b"k <|> " + b"v" * (MAX_PREFERENCE_LINE - 5)
     assert orders(b"CLIENT <|> PREFERENCES <|>\n" + long_line[:-1] + b"\n<|> CLIENT\n") == [
-        Preferences(items=(("k", "v" * 65528),))
+        Preferences(items=(("k", "v" * (MAX_PREFERENCE_LINE - 6)),))
     ]
     error = decode_error(
         b"CLIENT <|> PREFERENCES <|>\n" + long_line + b"\n", start=ClientPhase.ORDERS
     )
     assert type(error) is LimitExceeded
-    assert str(error) == "PREFERENCES line longer than 65534 bytes (at byte 27)"
+    assert str(error) == f"PREFERENCES line longer than {MAX_PREFERENCE_LINE} bytes (at byte 27)"
+
+
+def test_a_client_block_is_limited_in_bytes_as_well() -> None:
+    header = b"CLIENT <|> QUIT <|> CLIENT\nCLIENT <|> PREFERENCES <|>\n"
+    line = b"k <|> " + b"v" * (MAX_PREFERENCE_LINE - 6) + b"\n"
+    count = MAX_CLIENT_BLOCK_BYTES // len(line)
+    fits = header + line * count + b"<|> CLIENT\n"
+    read = orders(fits)[1]
+    assert isinstance(read, Preferences)
+    assert len(read.items) == count
+    error = decode_error(header + line * (count + 1), start=ClientPhase.ORDERS)
+    assert type(error) is LimitExceeded
+    assert str(error) == f"block longer than {MAX_CLIENT_BLOCK_BYTES} bytes (at byte 27)"
 
 
 def test_a_rule_line_is_limited_to_4095_bytes() -> None:

@@ -2,7 +2,8 @@
 
 Safety: the tests connect only to 127.0.0.1, and only to ports the lab's services listen on
 or ports :func:`~tests.lab.reserved_closed_ports` holds bound; every port range a test scans
-is made of those alone, never a span that could include another program's port.
+is made of those alone, never a span that could include another program's port. Tests that
+use the ``netlab`` fixture scan its hosts too, in their own network namespaces in 198.18.0.0/24.
 """
 
 from __future__ import annotations
@@ -21,6 +22,9 @@ from tests.lab import (
     SshService,
     reserved_closed_ports,
 )
+
+# The real-daemon lab the TLS, HTTP and FTP checks are measured against.
+from tests.netlab.fixture import netlab  # noqa: F401
 
 from .helpers import Outcome, run_plugins
 

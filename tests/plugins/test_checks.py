@@ -113,7 +113,9 @@ def test_ftp_without_anonymous_login_gets_no_warning(scan: Outcome, lab: Lab) ->
 
 def test_anonymous_ftp_is_found_behind_a_vague_greeting(scan: Outcome, lab: Lab) -> None:
     [warning] = scan.texts(port=lab.ports["ftp_vague"], plugin_id=FTP_ANONYMOUS)
-    assert warning.endswith("The server's greeting:\n\n220 Welcome\n")
+    assert warning.endswith(
+        "The server's greeting:\n\n220 Welcome\nQuality of detection: 99% (remote_vul)\n"
+    )
 
 
 def test_a_lone_private_ftp_server_leaves_no_trace(caplog: pytest.LogCaptureFixture) -> None:

@@ -23,9 +23,7 @@ def test_finds_exactly_the_open_ports_of_the_range(lab: Lab, closed_port: int) -
     assert outcome.get("Host/scanners/tcp_scanner") == 1
     assert outcome.get("TCPScanner/closed") == 1
     assert "Host/full_scan" not in outcome.kb
-    assert all(
-        event.plugin_id == 90000002 for event in outcome.events if isinstance(event, PortFound)
-    )
+    assert all(event.plugin_id == 10335 for event in outcome.events if isinstance(event, PortFound))
 
 
 def test_never_reports_a_port_outside_the_range(lab: Lab, closed_port: int) -> None:

@@ -103,7 +103,9 @@ def test_a_detached_scan_goes_on_without_its_client_is_listed_and_stopped(
         restored = await scan(client, "", scan_preferences(), SessionRestore(session_id=entry.id))
         found = notes(restored)
         assert found
-        assert found == [f"finding {i} on 127.0.0.1\n" for i in range(len(found))]
+        assert found == [
+            f"finding {i} on 127.0.0.1\nQuality of detection: 70%\n" for i in range(len(found))
+        ]
         assert len(found) < 200
         await client.close()
 
@@ -147,7 +149,7 @@ def test_a_detached_scan_keeps_the_files_its_client_attached_until_it_ends(
 
     with running(config, port):
         found = asyncio.run(asyncio.wait_for(scenario(), 60))
-    assert found[0] == "key file: the key\n"
+    assert found[0] == "key file: the key\nQuality of detection: 70%\n"
     assert len(found) == 4
     assert list((tmp_path / "state" / "tmp").iterdir()) == []  # deleted when the scan ended
 
@@ -279,7 +281,9 @@ def test_a_detached_scan_resumes_after_a_kill_9_of_the_daemon(tmp_path: Path) ->
         restored = asyncio.run(asyncio.wait_for(after_restart(port), 120))
     assert "detached scan 1 of 127.0.0.1, 127.0.0.2 resumed from session" in log.read_text()
     for host in ("127.0.0.1", "127.0.0.2"):
-        assert notes(restored, host) == [f"finding {i} on {host}\n" for i in range(4)]
+        assert notes(restored, host) == [
+            f"finding {i} on {host}\nQuality of detection: 70%\n" for i in range(4)
+        ]
     # The host that had finished was not scanned again.
     assert runs(marker).count("stream 127.0.0.1") == 1
     assert runs(marker).count("summary 127.0.0.1") == 1

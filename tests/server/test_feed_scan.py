@@ -41,7 +41,7 @@ from tests.lab import Lab
 from tests.server.test_daemon import PATIENCE, add_user, free_port, running, write_config
 
 FEED: Final = Path(os.environ.get("IXION_NASL_FEED", "/tmp/feed/nvt-feed"))
-SCANNER: Final = 90000002
+SCANNER: Final = 10335
 #: The checks a user would run against web, FTP, mail and SSH servers.
 CHECKS: Final = (
     "http_version.nasl",

@@ -100,11 +100,11 @@ def test_kb_restore_starts_from_the_saved_kb_and_dont_replay_skips_what_ran(
             {"kb_dont_replay_info_gathering": "no", "stream_count": "7"},
         ),
     )
-    assert summaries(first) == ["127.0.0.1 saw 5 findings, old: \n"]
+    assert summaries(first) == ["127.0.0.1 saw 5 findings, old: \nQuality of detection: 70%\n"]
     # The information gathering plugin did not run again: the summary sees the saved KB.
-    assert summaries(skipped) == ["127.0.0.1 saw 5 findings, old: \n"]
+    assert summaries(skipped) == ["127.0.0.1 saw 5 findings, old: \nQuality of detection: 70%\n"]
     # Without kb_dont_replay, it runs again, on top of what was saved.
-    assert summaries(rerun) == ["127.0.0.1 saw 7 findings, old: \n"]
+    assert summaries(rerun) == ["127.0.0.1 saw 7 findings, old: \nQuality of detection: 70%\n"]
     assert runs(tmp_path / "runs") == [
         "stream 127.0.0.1",
         "summary 127.0.0.1",
@@ -153,7 +153,9 @@ def test_a_nessusd_kb_file_is_restored_whole_and_old_entries_are_left_out(
         ),
         kb_file=nessusd_file,
     )
-    assert summaries(restored) == ["127.0.0.1 saw 5 findings, old: first line,2\n"]
+    assert summaries(restored) == [
+        "127.0.0.1 saw 5 findings, old: first line,2\nQuality of detection: 70%\n"
+    ]
 
 
 def test_an_unreachable_host_gets_its_saved_kb_back(tmp_path: Path) -> None:

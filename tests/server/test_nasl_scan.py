@@ -31,7 +31,7 @@ from ixion.ntp import (
 from tests.lab import HttpService
 from tests.server.test_daemon import PATIENCE, add_user, free_port, running, write_config
 
-SCANNER, FIND_SERVICE = 90000002, 90000010
+SCANNER, FIND_SERVICE = 10335, 90000010
 
 BANNER_LIB = b"""\
 function banner_of(port) {
@@ -66,6 +66,20 @@ if (b) security_warning(port:port, data:"The web server says: " + b);
 """
 
 
+#: A script naming a protocol no NTP line can carry: its result comes as tcp, the scan goes on.
+ODD_PROTOCOL = b"""\
+if (description) {
+  script_oid("1.3.6.1.4.1.25623.1.0.900112");
+  script_name("Odd protocol (NASL test)");
+  script_category(ACT_ATTACK);
+  script_family("Web Servers");
+  script_dependencies("web_banner.nasl");
+  exit(0);
+}
+security_note(port:get_kb_item("Services/www"), protocol:"a b", data:"odd");
+"""
+
+
 def uploaded(name: str, oid: int, body: bytes) -> bytes:
     return (
         b'if (description) {\n  script_oid("1.3.6.1.4.1.25623.1.0.%d");\n' % oid
@@ -88,6 +102,7 @@ def daemon(tmp_path: Path, extra: str = "") -> Path:
     folder.mkdir(parents=True)
     (folder / "web_banner.nasl").write_bytes(BANNER_CHECK)
     (folder / "test_banner.inc").write_bytes(BANNER_LIB)
+    (folder / "odd_protocol.nasl").write_bytes(ODD_PROTOCOL)
     return config
 
 
@@ -125,7 +140,7 @@ def test_a_folder_script_is_listed_described_and_scanned_with(
         offer = await client.login("tester", "testpass")
         await client.send(PluginInfoRequest(plugin_id="900111"))
         info = await client.receive()
-        seen = await scan(client, str(web.port), f"{SCANNER};{FIND_SERVICE};900111")
+        seen = await scan(client, str(web.port), f"{SCANNER};{FIND_SERVICE};900111;900112")
         await client.close()
         return offer, info, seen
 
@@ -148,14 +163,17 @@ def test_a_folder_script_is_listed_described_and_scanned_with(
     (finding,) = reports(seen, 900111)
     assert finding[0] is ReportKind.INFO
     assert finding[1].startswith("The web server says: Server: SimpleHTTP/")
+    [odd] = [m for m in seen if isinstance(m, Report) and m.plugin_id == "900112"]
+    assert (odd.kind, odd.port.number, odd.port.protocol) == (ReportKind.NOTE, web.port, "tcp")
     # The description cache is in the state directory: a restart describes nothing again.
     cache = tmp_path / "state" / "nasl-cache.sqlite"
     assert cache.is_file()
     with running(config, free_port()):
         pass
     log = (tmp_path / "ixiond.log").read_text()
-    assert "1 NASL scripts (1 described now)" in log
-    assert "1 NASL scripts (0 described now)" in log
+    assert "2 NASL scripts (2 described now)" in log
+    assert "2 NASL scripts (0 described now)" in log
+    assert "unusable result protocol" in log
 
 
 def test_uploaded_scripts_are_sandboxed_and_stopped_at_their_limits(
@@ -217,9 +235,11 @@ def test_uploaded_scripts_are_sandboxed_and_stopped_at_their_limits(
     # Visible at the next login, as with nessusd.
     ids = {p.id for p in offer.plugins.plugins}  # type: ignore[attr-defined]
     assert {"900121", "900122", "900123", "900124", "900111"} <= ids
-    assert reports(seen, 900121) == [(ReportKind.NOTE, "got []\n")]
+    assert reports(seen, 900121) == [(ReportKind.NOTE, "got []\nQuality of detection: 70%\n")]
     assert not (tmp_path / "written").exists()
-    assert reports(seen, 900124) == [(ReportKind.HOLE, "still scanning\n")]
+    assert reports(seen, 900124) == [
+        (ReportKind.HOLE, "still scanning\nQuality of detection: 70%\n")
+    ]
     log = (tmp_path / "ixiond.log").read_text()
     assert "plugin 900122: timeout after 3 s" in log
     # Line 9: after the six lines of the description block.

@@ -87,6 +87,8 @@ CLIENT_KEYS = (
     "diff_scan",
     "report_killed_plugins",
     "plugin_set",
+    "min_qod",
+    "default_credentials",
     "ntp_opt_show_end",
     "ntp_keep_communication_alive",
     "ntp_short_status",
@@ -176,7 +178,7 @@ def test_keys_written_to_a_new_file_follow_nessusd_order() -> None:
         ("non_simult_ports", "139, 445", "139, 445"),
         ("safe_checks", "yes", "no"),
         ("auto_enable_dependencies", "yes", "no"),
-        ("silent_dependencies", "yes", "no"),
+        ("silent_dependencies", "no", "no"),
         ("kb_max_age", "864000", "864000"),
         ("plugin_upload_suffixes", ".nasl, .inc", None),
         ("admin_user", "root", None),
@@ -186,6 +188,7 @@ def test_keys_written_to_a_new_file_follow_nessusd_order() -> None:
         ("ssl_version", "TLSv1", "TLSv1"),
         ("pem_password", None, None),
         ("ntp_escape_crlf", None, None),
+        ("min_qod", None, "70"),
     ],
 )
 def test_option_has_the_default_written_and_the_value_when_absent(

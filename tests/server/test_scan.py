@@ -45,7 +45,7 @@ from ixion.reports.results import Severity
 from tests.lab import Lab, reserved_closed_ports
 from tests.server.test_daemon import BIN, PATIENCE, add_user, free_port, running, write_config
 
-PING, SCANNER, FIND_SERVICE = 90000001, 90000002, 90000010
+PING, SCANNER, FIND_SERVICE = 10180, 10335, 90000010
 HTTP, SSH, FTP, SMTP, TLS = 90000020, 90000021, 90000022, 90000023, 90000024
 
 
@@ -216,7 +216,7 @@ def test_a_scan_streams_framed_results_then_e002_then_bye_and_stays_alive(
     notes = [m.text for m in first if isinstance(m, Report) and m.kind is ReportKind.NOTE]
     assert any("web server" in text for text in notes)
     attached = next(t for t in notes if t.startswith("0o600 "))
-    stored = Path(attached.split()[-1])
+    stored = Path(attached.splitlines()[-2].split()[-1])  # the last line: its QoD
     assert key.decode() in attached
     assert stored.parent == tmp_path / "state" / "tmp"
     assert not stored.exists()  # deleted when the scan ended

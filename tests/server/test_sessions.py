@@ -160,9 +160,13 @@ def test_after_a_daemon_crash_the_session_is_listed_and_resumes_the_half_done_ho
     with running(config, port):
         found, restored = asyncio.run(asyncio.wait_for(after_restart(port), 60))
     assert [targets for _, targets in found] == ["127.0.0.1"]
-    assert notes(restored) == notes(before) == [f"finding {i} on 127.0.0.1\n" for i in range(3)]
+    assert (
+        notes(restored)
+        == notes(before)
+        == [f"finding {i} on 127.0.0.1\nQuality of detection: 70%\n" for i in range(3)]
+    )
     warnings = [m.text for m in restored if isinstance(m, Report) and m.kind is ReportKind.INFO]
-    assert warnings == ["127.0.0.1 saw 3 findings, old: \n"]
+    assert warnings == ["127.0.0.1 saw 3 findings, old: \nQuality of detection: 70%\n"]
     assert host_ends(restored) == ["127.0.0.1"]
     assert runs(marker) == ["stream 127.0.0.1", "summary 127.0.0.1", "summary 127.0.0.1"]
 

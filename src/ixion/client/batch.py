@@ -221,7 +221,7 @@ async def _read_results(
 ) -> ScanResults:
     collector = ResultsCollector()
     while True:
-        msg = await connection.receive()
+        msg = await connection.receive(patient=True)
         if isinstance(msg, Bye):
             return collector.results
         if isinstance(msg, ConnectionClosed):

@@ -28,8 +28,10 @@ from ixion.client.batch import (
 from ixion.client.batch import run_batch_scan as _run_batch_scan
 from ixion.client.connection import ClientConnection, ConnectionFailed, ServerOffer
 from ixion.client.ntp_decode import decode_stream
+from ixion.client.preferences import PluginChoices
 from ixion.client.rcfile import DEFAULT_RCFILE, RcFile, RcFileError, parse_rcfile
 from ixion.ntp import Features, RemoteProtocolError
+from ixion.plugin_api.selection import SelectionError
 from ixion.reports.nbe import escape_text
 
 if TYPE_CHECKING:
@@ -189,7 +191,12 @@ def _load_rc(path: str | None) -> RcFile:
         if not default.exists():
             return DEFAULT_RCFILE
         path = str(default)
-    return parse_rcfile(Path(path).read_text(encoding="utf-8"))
+    rc = parse_rcfile(Path(path).read_text(encoding="utf-8"))
+    try:
+        PluginChoices(rc)
+    except SelectionError as exc:
+        raise BatchError(f"{path}: {exc}") from None
+    return rc
 
 
 async def _offer(

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
 import ssl
 from dataclasses import dataclass, field
 from typing import Final, TypeVar
@@ -95,6 +96,24 @@ class ServerOffer:
         return None
 
 
+#: TCP keep-alive: probe after a minute of silence, every 10 s, give up after 6 probes.
+_KEEP_ALIVE: Final = (
+    (socket.TCP_KEEPIDLE, 60),
+    (socket.TCP_KEEPINTVL, 10),
+    (socket.TCP_KEEPCNT, 6),
+)
+
+
+def _keep_alive(sock: socket.socket | None) -> None:
+    """Have the kernel notice a server that vanished while the client waits for results."""
+    if sock is None:
+        return
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+    for option, value in _KEEP_ALIVE:
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.IPPROTO_TCP, option, value)
+
+
 class ClientConnection:
     """One connection to an NTP server."""
 
@@ -133,6 +152,7 @@ class ClientConnection:
                 )
         except (OSError, TimeoutError, ssl.SSLError) as exc:
             raise ConnectionFailed(f"cannot connect to {host}:{port}: {exc}") from exc
+        _keep_alive(writer.get_extra_info("socket"))
         return cls(reader, writer, version=version, extensions=extensions, io_timeout=io_timeout)
 
     async def send(self, msg: Message) -> None:
@@ -144,14 +164,20 @@ class ClientConnection:
             except (OSError, ssl.SSLError) as exc:
                 raise ConnectionFailed(f"connection lost while sending: {exc}") from exc
 
-    async def receive(self) -> Message:
-        """The server's next message (ConnectionClosed once it has hung up)."""
+    async def receive(self, *, patient: bool = False) -> Message:
+        """The server's next message (ConnectionClosed once it has hung up).
+
+        ``patient``: wait as long as the server stays connected. During a scan the server
+        may rightly say nothing for minutes (a plugin may run for ``plugins_timeout``, 320 s
+        by default, and a whole feed's host for much longer); TCP keep-alive, not a timeout,
+        then tells a silent server from a vanished one.
+        """
         while True:
             msg = self.session.next_message()
             if msg is not NEED_DATA:
                 return msg
             try:
-                async with asyncio.timeout(self.io_timeout):
+                async with asyncio.timeout(None if patient else self.io_timeout):
                     data = await self._reader.read(READ_SIZE)
             except TimeoutError as exc:
                 raise ConnectionFailed(f"no answer from the server in {self.io_timeout} s") from exc

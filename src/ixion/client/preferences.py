@@ -21,6 +21,7 @@ from ixion.client.rcfile import (
     parse_value,
 )
 from ixion.ntp import Category
+from ixion.plugin_api.selection import Selection, TermKind, parse_terms
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CLIENT_FLAGS",
+    "PluginChoices",
     "adopt_server_preferences",
     "files_to_upload",
     "plugin_enabled",
@@ -61,27 +63,82 @@ _OFF_BY_DEFAULT: Final = frozenset(
 _SERVER_FACTS: Final = frozenset({"ntp_save_sessions", "ntp_detached_sessions"})
 
 
-def plugin_enabled(rc: RcFile, plugin: PluginRecord) -> bool:
-    """Whether the plugin runs: its entry in the rc file, else its category's default.
+class PluginChoices:
+    """An rc file's SCANNER_SET and PLUGIN_SET, read once (a whole feed is 136,000 plugins).
 
-    Scanners are looked up in SCANNER_SET and the others in PLUGIN_SET, by id (spec §3.2).
+    An entry's name is a plugin id, as the reference client writes, or one of ixion's terms
+    (``all``, ``family:NAME``, ``category:NAME``, ``config:NAME``;
+    :mod:`ixion.plugin_api.selection`), so that a few lines choose a whole feed. The most
+    precise entry decides: an id, then its family, then its category, then the first ``all``
+    or ``config:`` entry (``config:discovery = yes`` runs that configuration and nothing
+    else), then the category's default.
+
+    Raises:
+        SelectionError: an entry names no category or scan configuration ixion knows.
     """
-    section = SCANNER_SET if plugin.category is Category.SCANNER else PLUGIN_SET
-    chosen = rc.section(section).get(plugin.id)
-    if isinstance(chosen, bool):
-        return chosen
-    return plugin.category not in _OFF_BY_DEFAULT
+
+    def __init__(self, rc: RcFile) -> None:
+        self._ids: dict[str, dict[str, bool]] = {}
+        self._families: dict[str, dict[str, bool]] = {}
+        self._categories: dict[str, dict[str, bool]] = {}
+        self._broad: dict[str, tuple[Selection, bool] | None] = {}
+        for name in (SCANNER_SET, PLUGIN_SET):
+            ids: dict[str, bool] = {}
+            families: dict[str, bool] = {}
+            categories: dict[str, bool] = {}
+            broad: tuple[Selection, bool] | None = None
+            for key, value in rc.section(name).items:
+                if not isinstance(value, bool):
+                    continue
+                if key.isdigit():
+                    ids.setdefault(key, value)
+                    continue
+                terms = parse_terms([key])
+                kind = terms[0].kind
+                if len(terms) == 1 and kind is TermKind.FAMILY:
+                    families.setdefault(terms[0].value, value)
+                elif len(terms) == 1 and kind is TermKind.CATEGORY:
+                    categories.setdefault(terms[0].value, value)
+                elif broad is None:
+                    broad = (Selection.of(terms), value)
+            self._ids[name], self._families[name] = ids, families
+            self._categories[name], self._broad[name] = categories, broad
+
+    def enabled(self, plugin: PluginRecord) -> bool:
+        """Whether the plugin runs. Scanners are looked up in SCANNER_SET and the others in
+        PLUGIN_SET (spec §3.2)."""
+        section = SCANNER_SET if plugin.category is Category.SCANNER else PLUGIN_SET
+        for chosen in (
+            self._ids[section].get(plugin.id),
+            self._families[section].get(plugin.family.casefold()),
+            self._categories[section].get(plugin.category.name),
+        ):
+            if chosen is not None:
+                return chosen
+        broad = self._broad[section]
+        if broad is not None:
+            selection, value = broad
+            runs = selection.runs(plugin.id, plugin.family, plugin.category.name)
+            return value if runs else not value
+        return plugin.category not in _OFF_BY_DEFAULT
+
+
+def plugin_enabled(rc: RcFile, plugin: PluginRecord) -> bool:
+    """Whether the plugin runs (:class:`PluginChoices`; read the file once for many)."""
+    return PluginChoices(rc).enabled(plugin)
 
 
 def plugin_set(rc: RcFile, plugins: Sequence[PluginRecord]) -> str:
     """The ``plugin_set`` value: enabled ids, plugins then scanners, each ending in ``;``.
 
     The order within each group is the server's PLUGIN_LIST order; ``0`` when nothing is
-    enabled, because an empty value would mean "every plugin" (spec §3.10, §10.27).
+    enabled, because an empty value would mean "every plugin" (spec §3.10, §10.27). Terms are
+    sent as the ids they stand for, which a classic nessusd reads too.
     """
+    choices = PluginChoices(rc)
     scanners = [p for p in plugins if p.category is Category.SCANNER]
     others = [p for p in plugins if p.category is not Category.SCANNER]
-    enabled = dict.fromkeys(p.id for p in (*others, *scanners) if plugin_enabled(rc, p))
+    enabled = dict.fromkeys(p.id for p in (*others, *scanners) if choices.enabled(p))
     return "".join(f"{plugin_id};" for plugin_id in enabled) or "0"
 
 

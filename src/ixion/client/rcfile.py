@@ -158,11 +158,10 @@ class RcFile:
 
 
 #: The reference client's default scanner choices (spec §9.2): ping and TCP scanner on, the
-#: other scanners of its time off.
+#: other scanners of its time off. ixiond's own TCP ping and TCP connect scanner carry the
+#: classic ids 10180 and 10335, so this file (and the reference client's) scans ports there.
 _DEFAULT_SCANNERS: Final = (
     *((plugin_id, True) for plugin_id in ("10180", "10335")),
-    # ixiond's own TCP ping and TCP connect scanner, in the same roles.
-    *((plugin_id, True) for plugin_id in ("90000001", "90000002")),
     *((plugin_id, False) for plugin_id in ("10278", "10331", "10841", "10336", "10796")),
     *((plugin_id, False) for plugin_id in ("11219", "14259", "14272", "14274", "14663")),
 )

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
 from ixion.engine.events import Finding, PortFound, Progress, Severity
 from ixion.engine.schedule import port_is_open
-from ixion.plugin_api.context import MAX_LINE, Stream
+from ixion.engine.ssh_login import ssh_login
+from ixion.plugin_api.context import MAX_LINE, Datagrams, Stream
+from ixion.plugin_api.qod import QodType
 from ixion.plugin_api.tls import probing_context
 from ixion.plugin_api.tls import server_name as _server_name
 
@@ -23,18 +26,24 @@ if TYPE_CHECKING:
 
     from ixion.engine.events import Event
     from ixion.engine.job import HostJob
+    from ixion.plugin_api.context import SshAuthResult
     from ixion.plugin_api.kb import KnowledgeBase
     from ixion.plugin_api.metadata import PluginInfo
     from ixion.plugin_api.ports import PortRange
+    from ixion.plugin_api.qod import Qod
 
 __all__ = ["MAX_REPORT_TEXT", "HostContext", "report_text"]
 
 #: Longest report text sent on; a plugin quoting a huge banner is cut here.
 MAX_REPORT_TEXT: Final = 64 * 1024
+#: Seconds an SSH login attempt gets at least (:meth:`HostContext.ssh_auth`).
+MIN_SSH_TIMEOUT: Final = 10.0
 
 
-def report_text(info: PluginInfo, data: str | None) -> str:
-    """A finding's text as nessusd built it (spec §3.5 steps 1-5, before any escaping)."""
+def report_text(info: PluginInfo, data: str | None, qod: Qod | None = None) -> str:
+    """A finding's text as nessusd built it (spec §3.5 steps 1-5, before any escaping), and
+    a last line saying how sure it is (``qod``, by default the plugin's): a reader of any
+    report, whichever client wrote it, sees a banner guess for what it is."""
     text = (data if data is not None else info.description)[:MAX_REPORT_TEXT] + "\n"
     if info.cve:
         text += f"CVE : {', '.join(info.cve)}\n"
@@ -42,7 +51,7 @@ def report_text(info: PluginInfo, data: str | None) -> str:
         text += f"BID : {', '.join(info.bid)}\n"
     if info.xrefs:
         text += f"Other references : {', '.join(info.xrefs)}\n"
-    return text
+    return text + f"Quality of detection: {info.qod if qod is None else qod}\n"
 
 
 class HostContext:
@@ -151,6 +160,36 @@ class HostContext:
             raise ConnectionRefusedError(f"port {port}: connected to itself")
         return Stream(reader, writer, self.settings.read_timeout)
 
+    async def datagram(
+        self, port: int, *, timeout: float | None = None, any_source_port: bool = False
+    ) -> Datagrams:
+        """UDP to ``port`` of the scanned host (see :class:`Datagrams`); raises OSError."""
+        if not 0 < port <= 65535:
+            raise ValueError(f"port {port} out of range")
+        try:  # the job's address is numeric: no lookup, no thread
+            infos = socket.getaddrinfo(
+                self.address, port, type=socket.SOCK_DGRAM, flags=socket.AI_NUMERICHOST
+            )
+        except socket.gaierror:
+            loop = asyncio.get_running_loop()
+            infos = await loop.getaddrinfo(self.address, port, type=socket.SOCK_DGRAM)
+        family, _, _, _, peer = infos[0]
+        limit = self.settings.read_timeout if timeout is None else timeout
+        return Datagrams.open(family, peer, timeout=limit, any_source_port=any_source_port)
+
+    # --- SSH logins (ssh_auth), with NASL's SSH client in a thread --------------------------
+
+    async def ssh_auth(
+        self, port: int, user: str, password: str | None = None, *, timeout: float | None = None
+    ) -> SshAuthResult:
+        """See :meth:`PluginContext.ssh_auth`; by default the attempt gets four read
+        timeouts, and at least :data:`MIN_SSH_TIMEOUT` seconds (a refused password costs
+        sshd's PAM two of them)."""
+        if not 0 < port <= 65535:
+            raise ValueError(f"port {port} out of range")
+        limit = max(MIN_SSH_TIMEOUT, 4 * self.settings.read_timeout) if timeout is None else timeout
+        return await asyncio.to_thread(ssh_login, self.address, port, user, password, limit)
+
     # --- reporting -----------------------------------------------------------------------------
 
     def add_port(self, port: int, proto: str = "tcp") -> None:
@@ -162,24 +201,63 @@ class HostContext:
         """Port scanning progress (``portscan current/total``)."""
         self._send(Progress(self.host, "portscan", current, total))
 
-    def hole(self, data: str | None = None, *, port: int = 0, proto: str = "tcp") -> None:
+    def hole(
+        self,
+        data: str | None = None,
+        *,
+        port: int = 0,
+        proto: str = "tcp",
+        qod: int | None = None,
+        qod_type: QodType | None = None,
+    ) -> None:
         """A security hole (``security_hole``). ``data=None``: the plugin's description."""
-        self._report(Severity.HOLE, data, port, proto)
+        self._report(Severity.HOLE, data, port, proto, qod, qod_type)
 
-    def warning(self, data: str | None = None, *, port: int = 0, proto: str = "tcp") -> None:
+    def warning(
+        self,
+        data: str | None = None,
+        *,
+        port: int = 0,
+        proto: str = "tcp",
+        qod: int | None = None,
+        qod_type: QodType | None = None,
+    ) -> None:
         """A security warning (``security_warning``; INFO on the wire)."""
-        self._report(Severity.WARNING, data, port, proto)
+        self._report(Severity.WARNING, data, port, proto, qod, qod_type)
 
-    def note(self, data: str | None = None, *, port: int = 0, proto: str = "tcp") -> None:
+    def note(
+        self,
+        data: str | None = None,
+        *,
+        port: int = 0,
+        proto: str = "tcp",
+        qod: int | None = None,
+        qod_type: QodType | None = None,
+    ) -> None:
         """A security note (``security_note``)."""
-        self._report(Severity.NOTE, data, port, proto)
+        self._report(Severity.NOTE, data, port, proto, qod, qod_type)
 
-    def _report(self, severity: Severity, data: str | None, port: int, proto: str) -> None:
-        text = report_text(self.info, data)
+    def _report(
+        self,
+        severity: Severity,
+        data: str | None,
+        port: int,
+        proto: str,
+        qod: int | None = None,
+        qod_type: QodType | None = None,
+    ) -> None:
+        """``qod``/``qod_type`` restate the plugin's QoD for this finding (raising ValueError
+        if out of range or unknown: the plugin's own mistake)."""
+        kind_of_evidence = None if qod_type is None else QodType(qod_type)
+        sure = self.info.qod.but(type=kind_of_evidence, value=qod)
+        text = report_text(self.info, data, sure)
         kind = {Severity.HOLE: "HOLE", Severity.WARNING: "INFO", Severity.NOTE: "NOTE"}[severity]
         self.kb.add(f"SentData/{self.info.id}/{kind}", text)
         self.kb.replace(f"Success/{self.info.id}", 1)
-        self._send(Finding(self.host, severity, max(port, 0), proto, text, self.info.id))
+        finding = Finding(
+            self.host, severity, max(port, 0), proto, text, self.info.id, sure.value, sure.type_name
+        )
+        self._send(finding)
 
     def _send(self, event: Event) -> None:
         if not self._silent:

@@ -10,13 +10,20 @@ from __future__ import annotations
 
 import enum
 import json
+import logging
 from dataclasses import asdict, dataclass, fields
 from typing import Any, Final, TypeAlias
+
+from ixion.plugin_api.qod import QodType, check_qod_value
 
 __all__ = [
     "HOST_DEAD",
     "KB_CHUNK",
+    "LOG_LEVELS",
+    "LOG_NAME_CHARS",
+    "LOG_TEXT_CHARS",
     "MAX_EVENT_BYTES",
+    "PLUGIN_LOGGERS",
     "Event",
     "EventError",
     "Finding",
@@ -24,6 +31,7 @@ __all__ = [
     "HostStarted",
     "KbWrites",
     "PluginEnded",
+    "PluginLog",
     "PluginStarted",
     "PortFound",
     "Progress",
@@ -67,9 +75,15 @@ class Finding:
     #: 0: the host as a whole (``general/<proto>``).
     port: int
     proto: str
-    #: The full report text: the plugin's words, then CVE/BID/xref lines (spec §3.5).
+    #: The full report text: the plugin's words, then CVE/BID/xref lines (spec §3.5), then
+    #: the quality of detection.
     text: str
     plugin_id: int
+    #: How sure the finding is, 0-100 (:mod:`ixion.plugin_api.qod`).
+    qod: int
+    #: The kind of evidence (a :class:`~ixion.plugin_api.qod.QodType` value); ``""``: none
+    #: declared.
+    qod_type: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +126,34 @@ class KbWrites:
     writes: tuple[tuple[str, str, int | str], ...]
 
 
+@dataclass(frozen=True, slots=True)
+class PluginLog:
+    """A warning a plugin (or the NASL interpreter running it) logged in the host's worker,
+    for the daemon to log in turn: a worker has no log of its own. Not shown to clients."""
+
+    host: str
+    #: 0: the worker could not tell which plugin.
+    plugin_id: int
+    #: A standard :mod:`logging` level (:data:`LOG_LEVELS`).
+    level: int
+    #: The name of the logger it was written to, at most :data:`LOG_NAME_CHARS` characters.
+    logger: str
+    #: At most :data:`LOG_TEXT_CHARS` characters.
+    message: str
+
+
+#: What :attr:`PluginLog.level` may be.
+LOG_LEVELS: Final = frozenset(
+    {logging.DEBUG, logging.INFO, logging.WARNING, logging.ERROR, logging.CRITICAL}
+)
+#: Longest :attr:`PluginLog.logger` and :attr:`PluginLog.message`: the daemon logs them.
+LOG_NAME_CHARS: Final = 200
+LOG_TEXT_CHARS: Final = 2000
+#: The loggers (and their children) a PluginLog may name: each plugin's
+#: (``ixion.plugin.<file>``, where the NASL interpreter's diagnostics go too) and the NASL
+#: runner's own. Never another part of the daemon, whose log lines it would forge.
+PLUGIN_LOGGERS: Final = ("ixion.plugin", "ixion.engine.nasl_run")
+
 #: The reason a host's scan ends with when the host turned out unreachable.
 HOST_DEAD: Final = "the host is dead"
 
@@ -132,6 +174,7 @@ Event: TypeAlias = (
     | PluginStarted
     | KbWrites
     | PluginEnded
+    | PluginLog
     | HostFinished
 )
 
@@ -145,6 +188,7 @@ _TYPES: Final[dict[str, type[Any]]] = {
         PluginStarted,
         KbWrites,
         PluginEnded,
+        PluginLog,
         HostFinished,
     )
 }
@@ -181,7 +225,37 @@ def from_json(line: bytes) -> Event:
         expected = names[name]
         if not _has_type(value, str(expected)):
             raise EventError(f"{cls.__name__}.{name} has the wrong type")
+    if isinstance(event, Finding):
+        _check_qod(event)
+    if isinstance(event, PluginLog):
+        _check_log(event)
     return event
+
+
+def _check_log(record: PluginLog) -> None:
+    """A known level and bounded texts: the daemon writes them to its log."""
+    if record.level not in LOG_LEVELS:
+        raise EventError(f"PluginLog.level {record.level} is not a logging level")
+    if len(record.logger) > LOG_NAME_CHARS or not any(
+        record.logger == root or record.logger.startswith(f"{root}.") for root in PLUGIN_LOGGERS
+    ):
+        raise EventError(f"PluginLog.logger {record.logger[:40]!r} is not a plugin's")
+    if len(record.message) > LOG_TEXT_CHARS:
+        raise EventError("PluginLog.message is too long")
+
+
+#: What :attr:`Finding.qod_type` may say.
+_QOD_TYPES: Final = frozenset({"", *(kind.value for kind in QodType)})
+
+
+def _check_qod(finding: Finding) -> None:
+    """A finding's QoD is a percentage and a known type: the daemon filters on it."""
+    try:
+        check_qod_value(finding.qod)
+    except ValueError as exc:
+        raise EventError(f"Finding.qod: {exc}") from None
+    if finding.qod_type not in _QOD_TYPES:
+        raise EventError(f"Finding.qod_type {finding.qod_type[:40]!r} is unknown")
 
 
 def kb_writes(value: object) -> tuple[tuple[str, str, int | str], ...]:

@@ -25,6 +25,7 @@ import asyncio
 import contextlib
 import ipaddress
 import logging
+import re
 import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
@@ -53,7 +54,7 @@ if TYPE_CHECKING:
     from ixion.plugin_api.kb import KbValue as EngineValue
     from ixion.plugin_api.kb import KnowledgeBase
 
-__all__ = ["EngineKB", "NaslRun", "StoppableClock"]
+__all__ = ["DiagnosticLog", "EngineKB", "NaslRun", "StoppableClock"]
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +63,7 @@ log = logging.getLogger(__name__)
 _DEADLINE_SLACK: Final = 1.0
 #: Longest display() output kept in the log per call.
 _DISPLAY_LOGGED: Final = 512
+_UNDEFINED: Final = re.compile(r"undefined function '(.+)'")
 
 
 def to_nasl(value: EngineValue) -> KbValue:
@@ -167,7 +169,7 @@ class NaslRun:
             includes=shared_includes(self.include_dirs),
             builtins=engine_builtins(ctx, loop),
             output=lambda data: ctx.log.debug("display: %r", data[:_DISPLAY_LOGGED]),
-            diagnostics=lambda diagnostic: _log_diagnostic(ctx, diagnostic),
+            diagnostics=DiagnosticLog(ctx.log, self.path.name),
             clock=clock,
             trusted=False,
             script_oid=self.oid.encode() or None,
@@ -224,6 +226,35 @@ def _report(ctx: HostContext, report: Report) -> None:
         ctx.log.warning("error_message on port %d/%s: %s", port, protocol, data)
 
 
-def _log_diagnostic(ctx: PluginContext, diagnostic: Diagnostic) -> None:
-    level = logging.INFO if diagnostic.severity == "warning" else logging.WARNING
-    ctx.log.log(level, "%s", diagnostic)
+class DiagnosticLog:
+    """Where one run of a script writes its interpreter's warnings and errors.
+
+    A call of a function that exists nowhere (a built-in ixion lacks, a missing include)
+    is logged as a warning naming the script, the file and line of the call and the
+    function, once per function in the run: it means the check ran without part of itself,
+    which whoever runs the daemon must be able to see. Other warnings (a bad argument, a
+    type mix-up) are the script's own business and stay at INFO.
+    """
+
+    def __init__(self, log: logging.Logger, script: str) -> None:
+        self._log = log
+        self._script = script
+        self._undefined: set[str] = set()
+
+    def __call__(self, diagnostic: Diagnostic) -> None:
+        # The interpreter's words for it (ixion.nasl.runtime.calls).
+        undefined = _UNDEFINED.fullmatch(diagnostic.message)
+        if undefined is not None:
+            name = undefined.group(1)
+            if name not in self._undefined:
+                self._undefined.add(name)
+                self._log.warning(
+                    "%s: %s:%d: undefined function %s() called; the script goes on without it",
+                    self._script,
+                    diagnostic.filename,
+                    diagnostic.line,
+                    name,
+                )
+            return
+        level = logging.INFO if diagnostic.severity == "warning" else logging.WARNING
+        self._log.log(level, "%s", diagnostic)

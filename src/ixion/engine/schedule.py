@@ -5,7 +5,10 @@ Pure functions over plugin metadata and the KB; :mod:`ixion.engine.host` does th
 *Plan.* The user's ``plugin_set`` is the start. With ``auto_enable_dependencies`` the
 dependency closure joins it, *silent* when ``silent_dependencies`` is on (they run, feed the
 KB, report nothing). Without it a disabled dependency is skipped, except an INIT or SETTINGS
-one, which runs anyway: settings plugins exist only to be depended on.
+one, which runs anyway: settings plugins exist only to be depended on. A ``U:`` part in the
+port range asks for a UDP scan: when the user enabled port scanners but not ixion's UDP
+scanner, it joins them (scanners are chosen by id, and clients made for nessusd enable only
+the TCP ones they know, so the UDP ports asked for would otherwise never be scanned).
 
 *Phases.* Categories run in ascending order. INIT and SCANNER are barriers (all of them finish
 before anything later starts); SETTINGS to DESTRUCTIVE_ATTACK flow together, a plugin starting
@@ -18,7 +21,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from ixion.plugin_api.metadata import SERIAL_CATEGORIES, UNSAFE_CATEGORIES, Category
 from ixion.plugin_api.ports import Transport, port_counts_as_open
@@ -30,7 +33,10 @@ if TYPE_CHECKING:
     from ixion.plugin_api.kb import KnowledgeBase
     from ixion.plugin_api.metadata import PluginInfo
 
-__all__ = ["Phase", "Planned", "phase_of", "plan", "port_is_open", "why_not_launch"]
+__all__ = ["UDP_SCANNER", "Phase", "Planned", "phase_of", "plan", "port_is_open", "why_not_launch"]
+
+#: ixion's UDP scanner, which joins the port scanners when the port range has UDP ports.
+UDP_SCANNER: Final = "udp_scanner.py"
 
 
 class Phase(enum.IntEnum):
@@ -75,6 +81,8 @@ def plan(
     """The plugins to schedule for a host, in launch order (phase, category, dependencies)."""
     by_name = {info.filename: info for info in plugins}
     chosen = {name for name, info in by_name.items() if info.id in enabled}
+    if _udp_scan_wanted(by_name, chosen, settings):
+        chosen.add(UDP_SCANNER)
     dependency_only: set[str] = set()
     stack = sorted(chosen)
     while stack:
@@ -98,6 +106,18 @@ def plan(
             )
         )
     return planned
+
+
+def _udp_scan_wanted(
+    by_name: Mapping[str, PluginInfo], chosen: set[str], settings: ScanSettings
+) -> bool:
+    """The range has UDP ports and port scanners were chosen, but not the UDP scanner."""
+    return (
+        bool(settings.port_range.udp)
+        and UDP_SCANNER in by_name
+        and UDP_SCANNER not in chosen
+        and any(by_name[name].category is Category.SCANNER for name in chosen)
+    )
 
 
 def _phases(by_name: Mapping[str, PluginInfo], names: set[str]) -> dict[str, Phase]:

@@ -32,6 +32,7 @@ from ixion.engine.events import (
     EventError,
     HostFinished,
     PluginEnded,
+    PluginLog,
     PluginStarted,
     from_json,
 )
@@ -50,6 +51,8 @@ log = logging.getLogger(__name__)
 
 #: Seconds past a plugin's deadline before the daemon kills its host's worker.
 HARD_KILL_GRACE: Final = 10.0
+#: A plugin's log message on one line of the daemon's log, whatever the script put in it.
+_ONE_LINE: Final = str.maketrans({"\n": "\\n", "\r": "\\r"})
 
 
 class ForkServerError(OSError):
@@ -252,6 +255,10 @@ class HostWorker:
             if event.outcome != "done":
                 log.info("%s: plugin %d: %s", self.job.host, event.plugin_id, event.outcome)
             return event if self.job.journal else None
+        if isinstance(event, PluginLog):  # the worker has no log: this is its log
+            message = event.message.translate(_ONE_LINE)
+            logging.getLogger(event.logger).log(event.level, "%s: %s", self.job.host, message)
+            return None
         if isinstance(event, HostFinished) and self._stop_reason:
             return HostFinished(event.host, event.when, self._stop_reason)
         return event

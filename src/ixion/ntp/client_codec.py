@@ -23,6 +23,7 @@ from ixion.ntp.limits import (
     MAX_ATTACHED_FILE_SIZE,
     MAX_ATTACHED_PLUGIN_SIZE,
     MAX_BANNER_LINE,
+    MAX_CLIENT_BLOCK_BYTES,
     MAX_CLIENT_BLOCK_LINES,
     MAX_COMMAND_LINE,
     MAX_LOGIN_LINE,
@@ -349,12 +350,15 @@ class ClientStreamDecoder(StreamDecoder):
     def _read_block(self, limit: int, what: str) -> Read[list[str]]:
         """Body lines up to the terminator: any line containing ``<|> CLIENT``."""
         lines: list[str] = []
+        start = self._buffer.consumed
         while True:
             text = _line_text((yield from read_line(self._buffer, limit, what)))
             if _BLOCK_END in text:
                 return lines
             if len(lines) >= MAX_CLIENT_BLOCK_LINES:
                 raise LimitExceeded(f"block longer than {MAX_CLIENT_BLOCK_LINES} lines")
+            if self._buffer.consumed - start > MAX_CLIENT_BLOCK_BYTES:
+                raise LimitExceeded(f"block longer than {MAX_CLIENT_BLOCK_BYTES} bytes")
             lines.append(text)
 
     def _read_size(self, what: str, cap: int) -> Read[int]:

@@ -22,9 +22,11 @@ MAX_BANNER_LINE: Final = 1023
 MAX_LOGIN_LINE: Final = 254
 #: An ordinary ``CLIENT <|> ...`` command line, and the lines of the md5-caching loop.
 MAX_COMMAND_LINE: Final = 2047
-#: One ``name <|> value`` line inside a client PREFERENCES block (plugin preferences can
-#: carry long values, e.g. credentials lists).
-MAX_PREFERENCE_LINE: Final = 65534
+#: One ``name <|> value`` line inside a client PREFERENCES block. nessusd read 65534 bytes,
+#: but ``plugin_set`` lists every enabled plugin: with a whole feed (about 136,000 plugins, ids
+#: of up to ten digits) that is over a megabyte, so a line may be as long as a plugin list of
+#: :data:`MAX_SERVER_BLOCK_LINES` ids can be; the block as a whole is capped below.
+MAX_PREFERENCE_LINE: Final = 12 * MiB
 #: One rule inside a client RULES block.
 MAX_RULE_LINE: Final = 4095
 #: The size line of LONG_ATTACK and the header lines of ATTACHED_FILE / ATTACHED_PLUGIN.
@@ -35,6 +37,9 @@ MAX_SIZE_LINE: Final = 16383
 #: Lines in one client PREFERENCES or RULES block. The reference client sends one line per
 #: server and plugin preference: a few thousand with a full community feed loaded.
 MAX_CLIENT_BLOCK_LINES: Final = 100_000
+#: Bytes in one client PREFERENCES or RULES block, lines together: one whole-feed plugin_set
+#: and the preferences of every plugin fit several times over.
+MAX_CLIENT_BLOCK_BYTES: Final = 32 * MiB
 #: LONG_ATTACK payload. 16 MiB holds about a million comma-separated addresses.
 MAX_TARGETS_SIZE: Final = 16 * MiB
 #: ATTACHED_FILE payload (certificates, key files, wordlists for plugin preferences).

@@ -2,6 +2,7 @@
 It imports nothing else of ixion; the engine, the Python plugins and NASL all build on it.
 
 * :mod:`~ixion.plugin_api.metadata` — :class:`PluginInfo`, :class:`Category`, preferences.
+* :mod:`~ixion.plugin_api.qod` — :class:`Qod`, how sure a finding is (quality of detection).
 * :mod:`~ixion.plugin_api.plugin` — a loaded :class:`Plugin` and its ``run`` coroutine.
 * :mod:`~ixion.plugin_api.context` — the :class:`PluginContext` a check runs with, its streams.
 * :mod:`~ixion.plugin_api.kb` — the host's knowledge base, through which plugins talk.

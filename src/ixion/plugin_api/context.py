@@ -4,14 +4,17 @@
 the engine's NASL bridge alike; the engine implements it (``ixion.engine.context``) for the
 host being scanned. :class:`Stream` is the connection :meth:`PluginContext.connect` returns:
 a TCP (or TLS) stream with a timeout on every read, so no check can hang on a silent service.
+:class:`Datagrams` is what :meth:`PluginContext.datagram` returns: UDP to one port of the host.
 """
 
 from __future__ import annotations
 
 import asyncio
+import socket
 import ssl
+import sys
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Final, Protocol
+from typing import TYPE_CHECKING, Any, Final, Protocol
 
 if TYPE_CHECKING:
     import logging
@@ -21,8 +24,9 @@ if TYPE_CHECKING:
     from ixion.plugin_api.kb import KnowledgeBase
     from ixion.plugin_api.metadata import PluginInfo
     from ixion.plugin_api.ports import PortRange
+    from ixion.plugin_api.qod import QodType
 
-__all__ = ["MAX_LINE", "PluginContext", "Stream"]
+__all__ = ["MAX_DATAGRAM", "MAX_LINE", "Datagrams", "PluginContext", "SshAuthResult", "Stream"]
 
 #: Longest line :meth:`Stream.read_line` returns.
 MAX_LINE: Final = 64 * 1024
@@ -105,6 +109,144 @@ class Stream:
         await self.close()
 
 
+# --- UDP: datagrams to one port of the scanned host -----------------------------------------
+#
+# UDP has no handshake, so the only ways a port speaks are an answer and an ICMP error. The
+# socket is *connected* to the port: the kernel then passes on only datagrams from that very
+# address and port, and when the host answers with ICMP port unreachable it records the error
+# on the socket, so the next :meth:`Datagrams.recv` (or :meth:`Datagrams.send`) raises
+# :class:`ConnectionRefusedError`: the port is closed. Other ICMP errors are not reported to a
+# connected socket by default; silence then means open or filtered, which nobody can tell apart.
+#
+# Some services answer from another port than the one asked (a TFTP server replies from a new
+# port for each transfer). With ``any_source_port`` the socket is left unconnected, every
+# datagram is sent to the port, and answers are taken from any port of the host's address;
+# on Linux, ``IP_RECVERR`` still brings the port-unreachable error back to this socket.
+
+#: Largest datagram :meth:`Datagrams.recv` returns by default (a UDP payload's limit).
+MAX_DATAGRAM: Final = 65535
+#: Linux's ``IP_RECVERR`` and ``IPV6_RECVERR``, which Python's socket module does not name.
+_RECVERR: Final = {
+    socket.AF_INET: (socket.IPPROTO_IP, 11),
+    socket.AF_INET6: (socket.IPPROTO_IPV6, 25),
+}
+#: Sockets tried before giving up on one whose local port is the port scanned (see below).
+_SELF_TRIES: Final = 3
+
+
+@dataclass(slots=True)
+class Datagrams:
+    """Datagrams to and from one port of the scanned host, with a timeout on every wait."""
+
+    sock: socket.socket
+    #: Where datagrams go, as the socket's family spells an address.
+    peer: tuple[Any, ...]
+    #: Seconds a send or a receive waits by default.
+    timeout: float
+    #: Answers may come from any port of the host's address (the socket is not connected).
+    any_source_port: bool = False
+
+    @classmethod
+    def open(
+        cls,
+        family: socket.AddressFamily,
+        peer: tuple[Any, ...],
+        *,
+        timeout: float,
+        any_source_port: bool = False,
+    ) -> Datagrams:
+        """A non-blocking UDP socket towards ``peer``; raises OSError.
+
+        A socket whose local port is the port it talks to could, on the scanned host's own
+        address, be talking to itself: its datagrams would come back as an "answer". Such a
+        socket is replaced by another, whose port the kernel picks afresh.
+        """
+        for _ in range(_SELF_TRIES):
+            sock = socket.socket(family, socket.SOCK_DGRAM)
+            try:
+                sock.setblocking(False)
+                if any_source_port:
+                    if sys.platform == "linux" and family in _RECVERR:
+                        sock.setsockopt(*_RECVERR[family], 1)
+                    sock.bind(("::" if family == socket.AF_INET6 else "0.0.0.0", 0))
+                    mirrored = sock.getsockname()[1] == peer[1]
+                else:
+                    sock.connect(peer)
+                    mirrored = sock.getsockname()[:2] == sock.getpeername()[:2]
+            except BaseException:
+                sock.close()
+                raise
+            if not mirrored:
+                return cls(sock, peer, timeout, any_source_port)
+            sock.close()
+        raise ConnectionRefusedError(f"port {peer[1]}: every socket tried was bound to it")
+
+    async def send(self, data: bytes) -> None:
+        """Send one datagram. Raises ConnectionRefusedError if the port was found closed."""
+        loop = asyncio.get_running_loop()
+        async with asyncio.timeout(self.timeout):
+            if self.any_source_port:
+                await loop.sock_sendto(self.sock, data, self.peer)
+            else:
+                await loop.sock_sendall(self.sock, data)
+
+    async def recv(self, size: int = MAX_DATAGRAM, *, timeout: float | None = None) -> bytes | None:
+        """The next datagram from the host (``b""`` for an empty one); None if none came in
+        time. Raises ConnectionRefusedError when the host said the port is closed."""
+        loop = asyncio.get_running_loop()
+        try:
+            async with asyncio.timeout(self.timeout if timeout is None else timeout):
+                if not self.any_source_port:
+                    return await loop.sock_recv(self.sock, size)
+                while True:
+                    data, source = await loop.sock_recvfrom(self.sock, size)
+                    if source[0] == self.peer[0]:
+                        return data
+        except TimeoutError:
+            return None
+
+    @property
+    def local_port(self) -> int:
+        port: int = self.sock.getsockname()[1]
+        return port
+
+    async def close(self) -> None:
+        self.sock.close()
+
+    async def __aenter__(self) -> Datagrams:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+
+# --- SSH: what a server answers to a login (ssh_auth) -------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SshAuthResult:
+    """What an SSH server answered to one login attempt (RFC 4252), from
+    :meth:`PluginContext.ssh_auth`."""
+
+    #: The server's identification string (``SSH-2.0-OpenSSH_9.2p1 Debian-2``).
+    server_version: str
+    #: The methods the server lists for the user after a ``none`` request (RFC 4252 §5.2),
+    #: as it names them (``publickey``, ``password``, ``keyboard-interactive``...).
+    methods: tuple[str, ...]
+    #: The ``none`` request itself was accepted: the user is in without any credential.
+    no_authentication: bool = False
+    #: The method a password logged in with (``password`` or ``keyboard-interactive``);
+    #: None when no password was given, none of those methods is offered, or it failed.
+    logged_in_by: str | None = None
+    #: The issue banner the server showed before authentication, if any.
+    issue_banner: str | None = None
+
+
 class PluginContext(Protocol):
     """Given to a plugin's ``run``: everything it may use, for one host and one plugin.
 
@@ -164,6 +306,23 @@ class PluginContext(Protocol):
         """A connection to the scanned host; raises OSError or TimeoutError."""
         ...
 
+    async def datagram(
+        self, port: int, *, timeout: float | None = None, any_source_port: bool = False
+    ) -> Datagrams:
+        """UDP to ``port`` of the scanned host (:class:`Datagrams`): an ICMP
+        port unreachable comes out of its next send or recv as ConnectionRefusedError."""
+        ...
+
+    async def ssh_auth(
+        self, port: int, user: str, password: str | None = None, *, timeout: float | None = None
+    ) -> SshAuthResult:
+        """An SSH key exchange with ``port`` of the host, then a ``none`` login request for
+        ``user`` (the answer lists the methods the server offers), and with ``password`` a
+        login by ``password`` or ``keyboard-interactive``, whichever is offered; then the
+        connection is closed. ``timeout`` bounds the whole attempt. Raises OSError (the
+        connection failed, or the server broke the protocol) or TimeoutError."""
+        ...
+
     def add_port(self, port: int, proto: str = "tcp") -> None:
         """An open port: KB ``Ports/<proto>/<port>`` = 1 and a PORT to the client."""
         ...
@@ -172,14 +331,45 @@ class PluginContext(Protocol):
         """Port scanning progress (``portscan current/total``)."""
         ...
 
-    def hole(self, data: str | None = None, *, port: int = 0, proto: str = "tcp") -> None:
-        """A security hole (``security_hole``). ``data=None``: the plugin's description."""
+    def hole(
+        self,
+        data: str | None = None,
+        *,
+        port: int = 0,
+        proto: str = "tcp",
+        qod: int | None = None,
+        qod_type: QodType | None = None,
+    ) -> None:
+        """A security hole (``security_hole``). ``data=None``: the plugin's description.
+
+        ``qod_type``/``qod`` say how sure this one finding is when it differs from the
+        plugin's :attr:`~ixion.plugin_api.metadata.PluginInfo.qod` (``QodType.EXPLOIT``: the
+        flaw was shown to work; ``QodType.REMOTE_BANNER_UNRELIABLE``: a version guess); a
+        type brings its own value unless ``qod`` (0-100) is given too.
+        """
         ...
 
-    def warning(self, data: str | None = None, *, port: int = 0, proto: str = "tcp") -> None:
-        """A security warning (``security_warning``; INFO on the wire)."""
+    def warning(
+        self,
+        data: str | None = None,
+        *,
+        port: int = 0,
+        proto: str = "tcp",
+        qod: int | None = None,
+        qod_type: QodType | None = None,
+    ) -> None:
+        """A security warning (``security_warning``; INFO on the wire); ``qod`` as for
+        :meth:`hole`."""
         ...
 
-    def note(self, data: str | None = None, *, port: int = 0, proto: str = "tcp") -> None:
-        """A security note (``security_note``)."""
+    def note(
+        self,
+        data: str | None = None,
+        *,
+        port: int = 0,
+        proto: str = "tcp",
+        qod: int | None = None,
+        qod_type: QodType | None = None,
+    ) -> None:
+        """A security note (``security_note``); ``qod`` as for :meth:`hole`."""
         ...

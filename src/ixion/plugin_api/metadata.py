@@ -2,7 +2,8 @@
 
 The metadata is plain frozen data, so the daemon lists plugins, resolves dependencies and
 decides what to launch without running any plugin code (NASL needs a "description run" for
-the same; spec §6.1, §6.2). The fields mirror NASL's ``script_*`` calls one for one.
+the same; spec §6.1, §6.2). The fields mirror NASL's ``script_*`` calls one for one
+(and ``qod``, NASL's ``qod_type``/``qod`` tags: :mod:`ixion.plugin_api.qod`).
 
 Plugins are named three ways, as in nessusd: by ``filename`` in dependencies (``find_service.py``
 depends on nothing, ``http_version.py`` on ``find_service.py``), by numeric ``id`` towards
@@ -14,6 +15,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 from typing import Final
+
+from ixion.plugin_api.qod import DEFAULT_QOD, Qod
 
 __all__ = [
     "SERIAL_CATEGORIES",
@@ -117,6 +120,9 @@ class PluginInfo:
     #: Seconds; ``None``: the ``plugins_timeout`` preference; 0 or less: no limit.
     timeout: int | None = None
     preferences: tuple[PluginPreference, ...] = ()
+    #: How sure its findings are (NASL's ``qod_type`` and ``qod`` tags); a finding may
+    #: restate it (:meth:`~ixion.plugin_api.context.PluginContext.hole` ``qod=``...).
+    qod: Qod = DEFAULT_QOD
 
     def __post_init__(self) -> None:
         if self.id <= 0:
@@ -130,6 +136,8 @@ class PluginInfo:
         names = [preference.name for preference in self.preferences]
         if len(set(names)) != len(names):
             raise ValueError(f"{self.filename}: two preferences have the same name")
+        if not isinstance(self.qod, Qod):
+            raise ValueError(f"{self.filename}: qod must be a Qod, not {self.qod!r}")
 
     def preference(self, name: str) -> PluginPreference | None:
         return next((p for p in self.preferences if p.name == name), None)

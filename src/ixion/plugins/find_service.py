@@ -1,80 +1,90 @@
 """Which service listens on each open TCP port, and through TLS or not (spec §6.6).
 
-The same steps as nessusd's find_service.nes (id 10330), on every open port at once (up to
-``PARALLEL``):
+nessusd's find_service.nes (id 10330) listened for a greeting and sent ``GET / HTTP/1.0``;
+this plugin goes on from there with the probes of :mod:`ixion.plugins._service_probes`, on
+every open port at once (up to ``PARALLEL``), each port following its own plan:
 
-1. connect and wait briefly for a spontaneous banner (SSH, FTP, SMTP, POP3 and IMAP servers
-   speak first);
-2. if nothing came, send ``GET / HTTP/1.0`` and read the answer;
-3. if neither is recognisable (or the answer looks like a TLS alert, or nothing came at all),
-   try a TLS handshake, and if it works do 1 and 2 again inside it, recording
-   ``Transports/TCP/<port>`` as the negotiated version (OpenVAS's numbers).
+1. the probe of the port's usual service first (443: a TLS handshake, 6379: Redis's
+   ``PING``...); on any other port, listen for a greeting (SSH, FTP, SMTP, POP3, IMAP, VNC,
+   MySQL speak first). A greeting nobody knows ends the plan: the service said what it is.
+2. the other probes, the most common services first. A TLS handshake comes when nothing in
+   clear rules it out (a TLS record or a 400 page asking for HTTPS asks for it; silence
+   allows it); when it works, the plan starts again inside it (``Transports/TCP/<port>``
+   then holds the negotiated version, in OpenVAS's numbers).
 
-A ``220`` greeting is FTP or SMTP; when the words in it do not settle which, the server is
+A ``220`` greeting is FTP's or SMTP's; when its words do not settle which, the server is
 asked ``EHLO`` (and ``HELO``, for old mailers), which any SMTP server answers with ``250`` and
 an FTP server refuses. Both are harmless.
 
-KB keys (spec §6.5): ``Services/<name>`` = port (``www`` for HTTP), ``Known/tcp/<port>`` =
-name, ``Transports/TCP/<port>``, ``<name>/banner/<port>`` (``SSH/banner`` for SSH), and the
-raw material other plugins may want, ``FindService/tcp/<port>/spontaneous`` and
-``FindService/tcp/<port>/get_http`` (byte for byte: :func:`ixion.plugin_api.kb.kb_text`).
+Hostile or broken services cost bounded time and memory: every read stops at
+``MAX_BANNER``/``MAX_ANSWER`` bytes and a deadline, each port at its ``PORT_BUDGET``, and
+whatever a probe raises (a reset, a TLS alert, an end of stream) ends that probe alone, with
+the reason logged; a port left unidentified keeps the reasons in the KB.
+
+KB keys (spec §6.5), the feed's: ``Services/<name>`` = port (``www`` for HTTP),
+``Known/tcp/<port>`` = name, ``Transports/TCP/<port>``, ``<name>/banner/<port>``
+(``SSH/banner`` for SSH), the raw answers ``FindService/tcp/<port>/spontaneous`` and
+``FindService/tcp/<port>/get_http`` (byte for byte: :func:`ixion.plugin_api.kb.kb_text`),
+``Services/unknown`` for the rest. ixion's own: ``ixion/service/tcp/<port>`` = the name
+``nmap -sV`` gives the service (``http``, ``ssl/http``...; ``ssl/unknown`` for an unknown
+service behind TLS), and ``ixion/service_failure/tcp/<port>``, why a port stayed unknown.
 """
 
 from __future__ import annotations
 
 import asyncio
-import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final
 
 from ixion.plugin_api.kb import FIND_SERVICE_DONE, kb_text
 from ixion.plugin_api.metadata import Category, PluginInfo, PluginPreference, PreferenceType
-from ixion.plugins._support import (
-    PLAIN,
-    encapsulation,
-    number,
-    printable,
-    read_http_head,
-    read_reply,
-    text_of,
+from ixion.plugin_api.qod import Qod, QodType
+from ixion.plugins._service_probes import (
+    AMBIGUOUS,
+    GET,
+    KINDS,
+    LISTEN,
+    TLS,
+    TLS_HINT,
+    Kind,
+    Probe,
+    complete,
+    http_head,
+    plan,
+    quote,
+    recognise,
 )
+from ixion.plugins._support import PLAIN, encapsulation, number, printable, read_reply, text_of
 
 if TYPE_CHECKING:
     from ixion.plugin_api.context import PluginContext, Stream
 
-__all__ = ["INFO", "classify", "run"]
+__all__ = ["INFO", "SERVICE_FAILURE", "SERVICE_NAME", "run"]
 
 BANNER_WAIT: Final = "Banner timeout (seconds)"
+PORT_BUDGET: Final = "Time per port (seconds)"
 #: Ports identified at the same time.
 PARALLEL: Final = 32
-#: Bytes kept of a banner; enough for any greeting, small enough for a hostile one.
+#: Bytes kept of a greeting; enough for any, small enough for a hostile one.
 MAX_BANNER: Final = 4096
-HTTP_PROBE: Final = b"GET / HTTP/1.0\r\n\r\n"
+#: Bytes read of an answer to a probe: an HTTP head and the start of a 400 page.
+MAX_ANSWER: Final = 16 * 1024
+#: KB key templates: the name ``nmap -sV`` gives the port's service, and why none was found.
+SERVICE_NAME: Final = "ixion/service/tcp/{port}"
+SERVICE_FAILURE: Final = "ixion/service_failure/tcp/{port}"
 
-#: Words that make a ``220`` greeting a mail server's or an FTP server's.
-_MAIL_WORDS: Final = re.compile(rb"SMTP|MAIL|POSTFIX|EXIM|SENDMAIL|QMAIL", re.IGNORECASE)
-_FTP_WORDS: Final = re.compile(rb"FTP", re.IGNORECASE)
-#: What a TLS server sends to plain text: an alert or handshake record (type 21 or 22,
-#: version 3.x), or a web server's page saying a TLS port got plain HTTP.
-_TLS_HINT: Final = re.compile(
-    rb"^[\x15\x16]\x03[\x00-\x04]|plain HTTP request was sent to HTTPS|SSL-enabled server port",
-    re.IGNORECASE,
-)
-
+#: What a probe may raise: ConnectionResetError, ssl.SSLError... are all OSErrors;
+#: EOFError covers asyncio.IncompleteReadError.
+_FAILURES: Final = (OSError, TimeoutError, EOFError)
 #: How notes name each ``Transports/TCP`` value above PLAIN.
 _TLS_NAMES: Final = {2: "TLS", 4: "SSLv3", 5: "TLSv1.0", 6: "TLSv1.1", 7: "TLSv1.2", 8: "TLSv1.3"}
-#: Seconds a greeting that started may take to finish, after the banner wait.
-_GREETING_GRACE: Final = 1.0
-
-#: How each service is named in reports and where its banner goes in the KB.
-_NAMES: Final = {
-    "ssh": ("An SSH server", "SSH/banner"),
-    "ftp": ("An FTP server", "ftp/banner"),
-    "smtp": ("An SMTP server", "smtp/banner"),
-    "pop3": ("A POP3 server", "pop3/banner"),
-    "imap": ("An IMAP server", "imap/banner"),
-    "www": ("A web server", "www/banner"),
-}
+#: Seconds a greeting that started may take to finish, after the wait for its first byte.
+_GRACE: Final = 1.0
+#: Seconds an answer to a probe may pause between two pieces (real ones come in one piece).
+_GAP: Final = 0.5
+#: Answers nobody knows after which a port's plan stops: a service that meets HTTP, memcached
+#: and PostgreSQL with gibberish will not answer the binary protocols after them any better.
+MAX_UNKNOWN_ANSWERS: Final = 3
 
 INFO = PluginInfo(
     id=90000010,
@@ -84,126 +94,185 @@ INFO = PluginInfo(
     category=Category.GATHER_INFO,
     summary="Identifies the service on each open TCP port, in clear or through TLS",
     description=(
-        "Connects to every open TCP port, reads what the service says first, sends an HTTP "
-        "request if it says nothing, and tries a TLS handshake when the answer is not "
-        "recognisable. SSH, FTP, SMTP, POP3, IMAP and web servers are recognised, in clear "
-        "and through TLS. Knowing what runs where is the basis of every later check; a "
-        "service nobody expected on a port is worth a question in itself."
+        "Connects to every open TCP port, listens for a greeting, then sends the probes of "
+        "the services that might be there, the port's usual one first, and tries a TLS "
+        "handshake when the port may want one. Web, SSH, FTP, SMTP, POP3, IMAP, DNS, LDAP, "
+        "SMB, RDP, VNC, MySQL/MariaDB, PostgreSQL, Redis and Memcached servers are "
+        "recognised, in clear and through TLS. Knowing what runs where is the basis of "
+        "every later check; a service nobody expected on a port is worth a question in itself."
     ),
     dependencies=("tcp_scanner.py",),
-    preferences=(PluginPreference(BANNER_WAIT, PreferenceType.ENTRY, "3"),),
+    preferences=(
+        PluginPreference(BANNER_WAIT, PreferenceType.ENTRY, "3"),
+        PluginPreference(PORT_BUDGET, PreferenceType.ENTRY, "60"),
+    ),
+    qod=Qod.of(QodType.REMOTE_ACTIVE),
 )
 
 
-def classify(banner: bytes) -> str | None:
-    """The service a first answer (spontaneous or to our GET) shows, or None.
+@dataclass(slots=True)
+class _Port:
+    """What the probes of one port found out so far."""
 
-    Returns ``ftp-or-smtp`` for a 220 greeting whose words do not tell.
-    """
-    text = banner.lstrip(b"\r\n\0 ")
-    if text.startswith(b"SSH-"):
-        return "ssh"
-    if text.startswith((b"HTTP/1.", b"HTTP/2")):
-        return "www"
-    if text.startswith(b"+OK"):
-        return "pop3"
-    if re.match(rb"\* (OK|PREAUTH)\b", text, re.IGNORECASE):
-        return "imap"
-    if re.match(rb"220[ -]", text):
-        mail, ftp = bool(_MAIL_WORDS.search(text)), bool(_FTP_WORDS.search(text))
-        if mail != ftp:
-            return "smtp" if mail else "ftp"
-        return "ftp-or-smtp"
-    return None
-
-
-@dataclass(frozen=True, slots=True)
-class Seen:
-    """What one connection (plain or TLS) showed."""
-
-    service: str | None
-    banner: bytes = b""
-    http: bytes = b""
-    #: The connection failed, or a TLS handshake did not complete.
-    failed: bool = False
+    number: int
+    kind: Kind | None = None
+    #: The answer that named the service.
+    evidence: bytes = b""
     encapsulation: int = PLAIN
+    spontaneous: bytes = b""
+    http: bytes = b""
+    #: The first thing it said that no rule knows.
+    unknown: bytes = b""
+    #: Something accepted a TCP connection (a refusal means it closed since the scan).
+    reachable: bool = False
+    #: Worth a TLS handshake: nothing it said in clear rules TLS out.
+    maybe_tls: bool = True
+    #: Answers to probes that no rule knows.
+    unknown_answers: int = 0
+    problems: list[str] = field(default_factory=list)
 
-    @property
-    def tls_hint(self) -> bool:
-        return bool(_TLS_HINT.search(self.http or self.banner))
+    def problem(self, step: str, what: str | BaseException) -> None:
+        if isinstance(what, BaseException):
+            detail = str(what).strip()
+            what = type(what).__name__ + (f": {detail}" if detail else "")
+        self.problems.append(f"{step}: {what[:200]}")
 
 
-async def _look(ctx: PluginContext, port: int, *, tls: bool, wait: float) -> Seen:
-    """Steps 1 and 2 over one connection (two if the first closed before our GET)."""
+def _step(probe: Probe, tls: bool) -> str:
+    return f"ssl/{probe.name}" if tls else probe.name
+
+
+async def _connect(ctx: PluginContext, port: _Port, tls: bool, step: str) -> Stream | None:
     try:
-        stream = await ctx.connect(port, tls=tls)
-    except (OSError, TimeoutError) as exc:  # ssl.SSLError is an OSError
-        ctx.log.debug("port %d%s: %r", port, " (TLS)" if tls else "", exc)
-        return Seen(None, failed=True)
-    encaps = encapsulation(stream)
-    answer: bytes | None = None
-    async with stream:
-        banner = await _banner(stream, wait)
-        if banner:
-            service = classify(banner)
-            if service == "ftp-or-smtp":
-                service = await _ftp_or_smtp(stream)
-            return Seen(service, banner=banner, encapsulation=encaps)
-        if not stream.reader.at_eof():
-            answer = await _ask_http(stream)
-    if answer is None:  # it hung up on silence; ask again on a fresh connection
-        try:
-            async with await ctx.connect(port, tls=tls) as again:
-                answer = await _ask_http(again)
-        except (OSError, TimeoutError):
-            answer = b""
-    service = classify(answer)
-    return Seen("www" if service == "www" else None, http=answer, encapsulation=encaps)
+        stream = await ctx.connect(port.number, tls=tls)
+    except _FAILURES as exc:
+        # Refused: nothing listens (any more). Anything else, even a handshake cut short,
+        # means something accepted the connection.
+        port.reachable = port.reachable or not isinstance(exc, ConnectionRefusedError)
+        port.problem(step, exc)
+        return None
+    port.reachable = True
+    if tls:
+        port.encapsulation = encapsulation(stream)
+    return stream
 
 
-async def _banner(stream: Stream, wait: float) -> bytes:
-    """What the service says unasked, within ``wait``; a multi-line greeting is read whole.
+async def _read(stream: Stream, probe: Probe, wait: float) -> bytes:
+    """The answer to ``probe``: its first bytes within ``wait``, the rest until it is
+    :func:`complete`, ends, or fills its limit, all within ``wait`` + ``_GRACE``; after a
+    probe, each piece within ``_GAP`` of the one before.
 
     One deadline bounds it all, so a server dripping a byte at a time cannot stretch it.
     """
+    limit = MAX_BANNER if probe is LISTEN else MAX_ANSWER
+    gap = _GRACE if probe is LISTEN else _GAP
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + wait + _GREETING_GRACE
-    data = await stream.recv(MAX_BANNER, timeout=wait)
-    while data and len(data) < MAX_BANNER and not _complete(data):
-        left = deadline - loop.time()
-        more = await stream.recv(MAX_BANNER - len(data), timeout=left) if left > 0 else b""
+    deadline = loop.time() + wait + _GRACE
+    data = await stream.recv(limit, timeout=wait)
+    while data and len(data) < limit and not complete(data, probe):
+        left = min(deadline - loop.time(), gap)
+        more = await stream.recv(limit - len(data), timeout=left) if left > 0 else b""
         if not more:
             break
         data += more
-    return data[:MAX_BANNER]
+    return data[:limit]
 
 
-def _complete(data: bytes) -> bool:
-    """Whether a greeting has arrived whole: a last line ended, and a ``NNN-`` reply closed."""
-    if not data.endswith(b"\n"):
-        return False
-    match = re.match(rb"(\d{3})-", data)
-    if match is None:
-        return True
-    last = data.rstrip(b"\r\n").rsplit(b"\n", 1)[-1].rstrip(b"\r")
-    return last == match[1] or last.startswith(match[1] + b" ")
-
-
-async def _ask_http(stream: Stream) -> bytes:
+async def _listen(
+    ctx: PluginContext, port: _Port, wait: float, tls: bool
+) -> tuple[bool, Stream | None]:
+    """Wait for a greeting. Settled or not, and the connection when it is silent but open:
+    the next probe goes over it, saving a connection."""
+    step = _step(LISTEN, tls)
+    stream = await _connect(ctx, port, tls, step)
+    if stream is None:
+        return False, None
+    keep = False
     try:
-        await stream.send(HTTP_PROBE)
-    except (OSError, TimeoutError):
-        return b""
-    return await read_http_head(stream)
+        greeting = await _read(stream, LISTEN, wait)
+        if greeting:
+            return await _judge(ctx, port, LISTEN, greeting, tls, stream), None
+        port.problem(step, "closed without a word" if stream.at_eof else f"silent for {wait:g} s")
+        keep = not stream.at_eof
+        return False, stream if keep else None
+    except _FAILURES as exc:
+        port.problem(step, exc)
+        return False, None
+    finally:
+        if not keep:
+            await stream.close()
 
 
-async def _ftp_or_smtp(stream: Stream) -> str | None:
-    """Settle an ambiguous 220 greeting by asking.
+async def _ask(
+    ctx: PluginContext, port: _Port, probe: Probe, wait: float, tls: bool, stream: Stream | None
+) -> bool:
+    """Send ``probe`` (over ``stream``, else a new connection) and judge the answer."""
+    step = _step(probe, tls)
+    if stream is None and (stream := await _connect(ctx, port, tls, step)) is None:
+        return False
+    async with stream:
+        try:
+            if probe.payload:
+                await stream.send(probe.payload)
+            answer = await _read(stream, probe, wait)
+            if not answer:
+                port.problem(step, "closed without answering" if stream.at_eof else "no answer")
+                return False
+            return await _judge(ctx, port, probe, answer, tls, stream)
+        except _FAILURES as exc:
+            port.problem(step, exc)
+            return False
+
+
+async def _judge(
+    ctx: PluginContext, port: _Port, probe: Probe, answer: bytes, tls: bool, stream: Stream
+) -> bool:
+    """Record what ``answer`` shows; whether that settles the port."""
+    if probe is LISTEN:
+        port.spontaneous = answer
+    elif probe is GET:
+        port.http = answer
+    result = recognise(answer, probe)
+    if result == AMBIGUOUS:
+        result = await _ftp_or_smtp(stream if probe is LISTEN else None, ctx, port, tls)
+    if result == TLS_HINT:
+        port.problem(_step(probe, tls), "answered as a TLS server would")
+        return False
+    if result is not None:
+        port.kind, port.evidence = KINDS[result], answer
+        return True
+    port.unknown = port.unknown or answer
+    port.maybe_tls = port.maybe_tls and tls
+    overflow = " or more" if len(answer) >= (MAX_BANNER if probe is LISTEN else MAX_ANSWER) else ""
+    port.problem(_step(probe, tls), f"{len(answer)} bytes{overflow}, not recognised")
+    if probe is LISTEN:
+        return True  # a greeting nobody knows is still the service saying what it is
+    port.unknown_answers += 1
+    if port.unknown_answers >= MAX_UNKNOWN_ANSWERS:
+        port.problem("all", f"{port.unknown_answers} answers not recognised, no more probes")
+        return True
+    return False
+
+
+async def _ftp_or_smtp(
+    stream: Stream | None, ctx: PluginContext, port: _Port, tls: bool
+) -> str | None:
+    """Settle an ambiguous 220 greeting by asking, over a fresh connection if need be.
 
     Any SMTP server answers EHLO (RFC 5321) or, if very old, HELO with 250. A server that
     refuses both and answers SYST with 215 (system type) or 530 (log in first), FTP's own
     codes (RFC 959), is an FTP server. Anything else stays unknown.
     """
+    if stream is None:
+        fresh = await _connect(ctx, port, tls, "220")
+        if fresh is None:
+            return None
+        async with fresh:
+            try:
+                greeting = await read_reply(fresh)
+            except _FAILURES:
+                return None
+            return await _ftp_or_smtp(fresh, ctx, port, tls) if greeting.code == 220 else None
     try:
         for command in (b"EHLO ixion.invalid\r\n", b"HELO ixion.invalid\r\n"):
             await stream.send(command)
@@ -218,63 +287,99 @@ async def _ftp_or_smtp(stream: Stream) -> str | None:
         if reply.code in (215, 530):
             await stream.send(b"QUIT\r\n")
             return "ftp"
-    except (OSError, TimeoutError):
+    except _FAILURES:
         pass
     return None
 
 
-async def _identify(ctx: PluginContext, port: int, wait: float) -> None:
-    seen = await _look(ctx, port, tls=False, wait=wait)
-    if seen.failed:
-        return  # closed since the scan: nothing to say
-    # A plain banner nobody knows is still plain text: TLS servers never speak first.
-    if (seen.service is None and not seen.banner) or seen.tls_hint:
-        inside = await _look(ctx, port, tls=True, wait=wait)
-        if not inside.failed:
-            seen = inside
-    _record(ctx, port, seen)
+async def _explore(ctx: PluginContext, port: _Port, wait: float, *, tls: bool) -> bool:
+    """Follow the port's plan, in clear or inside TLS; whether that settled the port.
+
+    Inside TLS, a failed first step is a failed handshake: not TLS, back to the clear plan.
+    After a working handshake the port is settled even if nothing inside is known.
+    """
+    kept: Stream | None = None
+    try:
+        for index, probe in enumerate(plan(port.number, tls=tls)):
+            if probe is LISTEN:
+                settled, kept = await _listen(ctx, port, wait, tls)
+            elif probe is TLS:
+                settled = port.maybe_tls and await _explore(ctx, port, wait, tls=True)
+            else:
+                stream, kept = kept, None
+                settled = await _ask(ctx, port, probe, wait, tls, stream)
+            if settled:
+                return True
+            if tls and index == 0 and port.encapsulation == PLAIN:
+                return False
+        return tls
+    finally:
+        if kept is not None:
+            await kept.close()
 
 
-def _record(ctx: PluginContext, port: int, seen: Seen) -> None:
-    kb = ctx.kb
-    kb.replace(f"Transports/TCP/{port}", seen.encapsulation)
-    if seen.banner:
-        kb.replace(f"FindService/tcp/{port}/spontaneous", kb_text(seen.banner))
-    if seen.http:
-        kb.replace(f"FindService/tcp/{port}/get_http", kb_text(seen.http))
-    tls = _TLS_NAMES.get(seen.encapsulation, "")
-    through = f" through {tls}" if tls else ""
-    if seen.service is None:
-        kb.add("Services/unknown", port)
-        said = seen.banner or seen.http
-        if said:
+async def _identify(ctx: PluginContext, number: int, wait: float, budget: float) -> None:
+    port = _Port(number)
+    try:
+        async with asyncio.timeout(budget):
+            await _explore(ctx, port, wait, tls=False)
+    except TimeoutError:
+        port.problem("all", f"gave up after {budget:g} s")
+    except Exception as exc:  # one port's surprise must not end the others' detection
+        ctx.log.warning("port %d: service detection failed", number, exc_info=True)
+        port.problem("all", exc)
+    if port.reachable:
+        _record(ctx, port)
+    else:
+        ctx.log.debug("port %d: closed since the scan: %s", number, "; ".join(port.problems))
+
+
+def _record(ctx: PluginContext, port: _Port) -> None:
+    kb, number = ctx.kb, port.number
+    kb.replace(f"Transports/TCP/{number}", port.encapsulation)
+    if port.spontaneous:
+        kb.replace(f"FindService/tcp/{number}/spontaneous", kb_text(port.spontaneous))
+    if port.http:
+        kb.replace(f"FindService/tcp/{number}/get_http", kb_text(port.http))
+    tls = _TLS_NAMES.get(port.encapsulation, "")
+    through, ssl = (f" through {tls}", "ssl/") if tls else ("", "")
+    kind = port.kind
+    if kind is None:
+        kb.add("Services/unknown", number)
+        if tls:
+            kb.replace(SERVICE_NAME.format(port=number), "ssl/unknown")
+        reason = "; ".join(port.problems) or "nothing recognisable"
+        kb.replace(SERVICE_FAILURE.format(port=number), reason)
+        ctx.log.info("port %d: service not identified: %s", number, reason)
+        if port.unknown:
             ctx.note(
                 f"An unknown service is running on this port{through}. It sent:\n\n"
-                f"{printable(said)}",
-                port=port,
+                f"{printable(port.unknown)}",
+                port=number,
             )
         return
-    kb.add(f"Services/{seen.service}", port)
-    kb.replace(f"Known/tcp/{port}", seen.service)
-    what, banner_key = _NAMES[seen.service]
-    raw = seen.http if seen.service == "www" else seen.banner
-    if seen.service == "ssh":
-        # Only the identification line: a server may send its binary KEXINIT right after.
-        raw = raw.lstrip(b"\r\n\0 ").split(b"\n", 1)[0] + b"\n"
-    kb.replace(f"{banner_key}/{port}", text_of(raw).strip())
-    text = f"{what} is running on this port{through}."
-    if seen.service != "www":
-        text += f"\nIts banner:\n\n{printable(raw)}"
-    ctx.note(text, port=port)
+    ctx.log.debug("port %d: %s%s, after: %s", number, ssl, kind.nmap, "; ".join(port.problems))
+    kb.add(f"Services/{kind.key}", number)
+    kb.replace(f"Known/tcp/{number}", kind.key)
+    kb.replace(SERVICE_NAME.format(port=number), ssl + kind.nmap)
+    raw = http_head(port.evidence) if kind.key == "www" else port.evidence
+    quoted = quote(kind.key, raw)
+    if kind.banner is not None:
+        kb.replace(f"{kind.banner}/{number}", text_of(raw if quoted is None else quoted).strip())
+    text = f"{kind.label} is running on this port{through}."
+    if quoted is not None:
+        text += f"\nIts banner:\n\n{printable(quoted)}"
+    ctx.note(text, port=number)
 
 
 async def run(ctx: PluginContext) -> None:
     wait = number(ctx.preference(BANNER_WAIT), 3.0, 0.1, 60.0)
+    budget = number(ctx.preference(PORT_BUDGET), 60.0, 1.0, 3600.0)
     limit = asyncio.Semaphore(PARALLEL)
 
     async def one(port: int) -> None:
         async with limit:
-            await _identify(ctx, port, wait)
+            await _identify(ctx, port, wait, budget)
 
     async with asyncio.TaskGroup() as group:
         for port in ctx.open_ports():

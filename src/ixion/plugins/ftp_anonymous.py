@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Final
 
 from ixion.plugin_api.metadata import Category, PluginInfo, PluginPreference, PreferenceType
+from ixion.plugin_api.qod import Qod, QodType
 from ixion.plugins._support import printable, read_reply, service_ports, uses_tls
 
 if TYPE_CHECKING:
@@ -40,6 +41,7 @@ INFO = PluginInfo(
     dependencies=("find_service.py",),
     require_ports=("Services/ftp",),
     preferences=(PluginPreference(PASSWORD, PreferenceType.ENTRY, "ixion@example.com"),),
+    qod=Qod.of(QodType.REMOTE_VUL),
 )
 
 

@@ -13,6 +13,7 @@ import re
 from typing import TYPE_CHECKING, Final
 
 from ixion.plugin_api.metadata import Category, PluginInfo
+from ixion.plugin_api.qod import Qod, QodType
 from ixion.plugins._support import printable, read_http_head, service_ports, uses_tls
 
 if TYPE_CHECKING:
@@ -37,6 +38,7 @@ INFO = PluginInfo(
     ),
     dependencies=("find_service.py",),
     require_ports=("Services/www",),
+    qod=Qod.of(QodType.REMOTE_BANNER),
 )
 
 

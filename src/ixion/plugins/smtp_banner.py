@@ -14,6 +14,7 @@ import ipaddress
 from typing import TYPE_CHECKING, Final
 
 from ixion.plugin_api.metadata import Category, PluginInfo
+from ixion.plugin_api.qod import Qod, QodType
 from ixion.plugins._support import printable, read_reply, service_ports, text_of, uses_tls
 
 if TYPE_CHECKING:
@@ -40,6 +41,7 @@ INFO = PluginInfo(
     ),
     dependencies=("find_service.py",),
     require_ports=("Services/smtp",),
+    qod=Qod.of(QodType.REMOTE_ACTIVE),
 )
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
 from ixion.plugin_api.metadata import Category, PluginInfo
+from ixion.plugin_api.qod import Qod, QodType
 from ixion.plugins._support import printable, service_ports, uses_tls
 
 if TYPE_CHECKING:
@@ -41,6 +42,7 @@ INFO = PluginInfo(
     ),
     dependencies=("find_service.py",),
     require_ports=("Services/ssh",),
+    qod=Qod.of(QodType.REMOTE_BANNER),
 )
 
 

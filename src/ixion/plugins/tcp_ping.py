@@ -2,8 +2,9 @@
 
 A completed handshake (an open port) and a reset (a closed port) both prove that something
 answered at the address; only silence everywhere suggests the host is down or fully
-filtered. nessusd's ping_host.nasl (id 10180) played this role, and it too ends the host with
-``Host/dead`` (spec §6.4 item 6).
+filtered. nessusd's ping_host.nasl played this role, and it too ends the host with
+``Host/dead`` (spec §6.4 item 6); this plugin carries its id, 10180, so that a classic
+client's rc file, which enables 10180 and 10335 among the scanners, pings with it.
 
 Only ports of ``port_range`` are probed, never a fixed list: the user's range is the promise of
 what ixion touches. Within it, well-known service ports come first, because a host behind a
@@ -38,7 +39,7 @@ _LIKELY_OPEN: Final = (80, 443, 22, 25, 21, 3389, 445, 23, 53, 110, 143, 8080)
 _NO_ANSWER: Final = frozenset({errno.EHOSTUNREACH, errno.ENETUNREACH, errno.EHOSTDOWN})
 
 INFO = PluginInfo(
-    id=90000001,
+    id=10180,
     filename="tcp_ping.py",
     name="TCP ping",
     family="Port scanners",

@@ -1,8 +1,9 @@
 """A TCP connect() port scanner over the TCP ports of ``port_range`` (spec §6.6).
 
-Like nessus_tcp_scanner.nes (id 10335): a full handshake per port, so it needs no privilege
-and sees exactly what a client would. A port is open when the handshake completes, closed when
-it is refused, filtered when nothing comes back in time; only open ports are reported.
+Like nessus_tcp_scanner.nes, whose id (10335) it carries so that classic rc files enable it: a
+full handshake per port, so it needs no privilege and sees exactly what a client would. A port
+is open when the handshake completes, closed when it is refused, filtered when nothing comes
+back in time; only open ports are reported.
 
 Why callbacks on raw non-blocking sockets rather than one ``ctx.connect`` coroutine per port:
 on loopback a coroutine per port (``loop.sock_connect`` under ``asyncio.timeout``) costs
@@ -50,7 +51,7 @@ _LOCAL_ERRORS: Final = frozenset(
 )
 
 INFO = PluginInfo(
-    id=90000002,
+    id=10335,
     filename="tcp_scanner.py",
     name="TCP connect scanner",
     family="Port scanners",

@@ -50,6 +50,8 @@ from ixion.ntp import (
     TimeKind,
 )
 from ixion.plugin_api.ports import PortRangeError, Transport, parse_port_range
+from ixion.server.confidence import Confidence
+from ixion.server.plugin_choice import enabled_ids
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
@@ -63,7 +65,7 @@ if TYPE_CHECKING:
     from ixion.server.options import Settings
     from ixion.server.scan_record import ScanRecord
 
-__all__ = ["Attack", "ScanService", "TargetRules", "ctime", "enabled_ids"]
+__all__ = ["Attack", "ScanService", "TargetRules", "ctime"]
 
 log = logging.getLogger(__name__)
 
@@ -99,14 +101,6 @@ class ScanService:
     plugins: Plugins
     fork_server: ForkServer
     services: Services
-
-
-def enabled_ids(plugin_set: tuple[str, ...], all_ids: frozenset[int]) -> frozenset[int]:
-    """The ids ``plugin_set`` enables (§3.10): empty or starting with -1 is all."""
-    items = [item.strip() for item in plugin_set if item.strip()]
-    if not items or items[0] == "-1":
-        return all_ids
-    return frozenset(int(item) for item in items if item.isdigit()) & all_ids
 
 
 def scan_settings(settings: Settings, port_range: PortRange) -> ScanSettings:
@@ -159,6 +153,10 @@ class Attack:
         #: Hosts the client stopped one by one (STOP_ATTACK): their test counts as complete.
         self._host_stops: set[str] = set()
         self._scan: Scan | None = None
+        #: Findings below ``min_qod`` are held back and listed at each host's end.
+        self._confidence = Confidence(
+            settings.min_qod, lambda: {p.info.id: p.info.name for p in service.plugins.all}, user
+        )
         #: The client went away during the scan.
         self.client_gone = False
         #: The scan was cut short (client gone, STOP_WHOLE_TEST, :meth:`stop`).
@@ -192,9 +190,9 @@ class Attack:
         await self._send(Time(kind=TimeKind.SCAN_START, when=now))
         if self._record is not None:
             await self._record.replay()
-        all_ids = frozenset(p.info.id for p in self._service.plugins.all)
+        infos = [plugin.info for plugin in self._service.plugins.all]
         job_settings = scan_settings(self._settings, port_range)
-        enabled = enabled_ids(self._settings.plugin_set, all_ids)
+        enabled = enabled_ids(self._settings.plugin_set, infos)
         hosts = spec.hosts(interleave=self._settings.slice_network_addresses)
         self._scan = scan = Scan(
             self._jobs(hosts, job_settings, enabled),
@@ -321,14 +319,8 @@ class Attack:
             port = self._port_ref(event.port, event.proto)
             await self._out(Port(host=event.host, port=port), event.host, event.plugin_id)
         elif isinstance(event, Finding):
-            report = Report(
-                kind=_SEVERITY_KIND[event.severity],
-                host=event.host,
-                port=self._port_ref(event.port, event.proto),
-                text=event.text,
-                plugin_id=str(event.plugin_id),
-            )
-            await self._out(report, event.host, event.plugin_id)
+            if self._confidence.admits(event):
+                await self._report(event)
         elif isinstance(event, Progress):
             action = StatusAction.PORTSCAN if event.phase == "portscan" else StatusAction.ATTACK
             if 0 <= event.current <= event.total:
@@ -339,10 +331,23 @@ class Attack:
         elif isinstance(event, HostFinished):
             await self._host_finished(event)
 
+    async def _report(self, event: Finding) -> None:
+        report = Report(
+            kind=_SEVERITY_KIND[event.severity],
+            host=event.host,
+            port=self._port_ref(event.port, event.proto),
+            text=event.text,
+            plugin_id=str(event.plugin_id),
+        )
+        await self._out(report, event.host, event.plugin_id)
+
     async def _host_finished(self, event: HostFinished) -> None:
         host = event.host
         if event.reason:
             log.info("%s: %s ended early: %s", self._user, host, event.reason)
+        held_back = self._confidence.summary(host)
+        if held_back is not None:
+            await self._report(held_back)
         if self._settings.ntp_opt_show_end or host in self._stopped_hosts:
             await self._out(Finished(host=host), host)
         await self._out(Time(kind=TimeKind.HOST_END, host=host, when=ctime(event.when)), host)
@@ -359,9 +364,15 @@ class Attack:
             await self._record.send(msg, host, plugin, starts_host=starts)
 
     def _port_ref(self, port: int, proto: str) -> PortRef:
-        if port <= 0:
-            return PortRef.general(proto)
-        name = None
-        if proto in ("tcp", "udp"):
-            name = self._service.services.get((port, Transport(proto)))
-        return PortRef(service=name or "unknown", number=port, protocol=proto)
+        """``name (port/proto)``; a protocol no NTP line can carry (a NASL script may report
+        ``protocol:"a b"``) is logged and read as tcp rather than ending the scan."""
+        try:
+            if port <= 0:
+                return PortRef.general(proto)
+            name = None
+            if proto in ("tcp", "udp"):
+                name = self._service.services.get((port, Transport(proto)))
+            return PortRef(service=name or "unknown", number=port, protocol=proto)
+        except ValueError as exc:
+            log.warning("%s: unusable result protocol (%s); reported as tcp", self._user, exc)
+            return self._port_ref(port, "tcp")

@@ -154,8 +154,10 @@ class Settings:
     auto_enable_dependencies: bool = option(
         Kind.BOOL, "Enable the dependencies of selected plugins.", default="yes", if_absent="no"
     )
+    # nessusd generated "yes": a user who chose an SSH check then never saw the SSH detection
+    # it rested on (the server's version, its authentication methods). ixion reports them.
     silent_dependencies: bool = option(
-        Kind.BOOL, "Do not report results of auto-enabled plugins.", default="yes", if_absent="no"
+        Kind.BOOL, "Do not report results of auto-enabled plugins.", **_same("no")
     )
     use_mac_addr: bool = option(Kind.BOOL, "Name local hosts by MAC address.", **_same("no"))
     save_knowledge_base: bool = option(Kind.BOOL, "Save each host's KB.", **_same("no"))
@@ -292,6 +294,18 @@ class Settings:
     )
     plugin_set: tuple[str, ...] = option(
         Kind.LIST, "Plugin ids to enable, ';'-separated; empty: all, '-1': all.", separator=";"
+    )
+    # Ours (issue 13): see ixion.server.confidence.
+    min_qod: int = option(
+        Kind.INT,
+        "Findings of a lower quality of detection (0-100) are listed in one note per host.",
+        if_absent="70",
+        minimum=0,
+    )
+    # Ours (issue 13): checks that log in with well-known passwords (ssh_default_credentials)
+    # run only when asked, since failed logins may lock accounts or alert their owners.
+    default_credentials: bool = option(
+        Kind.BOOL, "Let checks try well-known default passwords ('yes' enables; off if absent)."
     )
     ntp_opt_show_end: bool = option(Kind.BOOL, "Send FINISHED after each host.")
     ntp_keep_communication_alive: bool = option(

@@ -92,11 +92,20 @@ SSH = (
     *("ssh_shell_open", "ssh_shell_read", "ssh_shell_write", "ssh_shell_close"),
 )
 
+#: Beyond T1: the TLS socket, certificate and ISO time built-ins the feed's SSL/TLS family
+#: reaches (tests/nasl/builtins/test_tls.py, test_certificates.py).
+TLS = (
+    *("socket_negotiate_ssl", "socket_get_cert", "socket_get_ssl_version", "get_sock_info"),
+    *("socket_get_ssl_ciphersuite", "socket_get_ssl_session_id", "socket_cert_verify"),
+    *("socket_check_ssl_safe_renegotiation", "cert_open", "cert_query", "cert_close"),
+    *("isotime_now", "isotime_is_valid", "isotime_scan", "isotime_print", "isotime_add"),
+)
+
 
 def test_the_library_is_exactly_the_t1_builtins() -> None:
     # The description family (T0) is pinned by its own tests; here it is only accounted for.
     described = tuple(description.FUNCTIONS)
-    assert sorted(standard_library()) == sorted(T1 + T1_HOST + SSH + described)
+    assert sorted(standard_library()) == sorted(T1 + T1_HOST + SSH + TLS + described)
 
 
 def test_no_two_families_define_the_same_name() -> None:

@@ -14,9 +14,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Final
 
 from ixion.nasl.builtins import (
+    certificates,
     hashes,
     hostinfo,
     http,
+    isotime,
     kbfuncs,
     lang,
     network,
@@ -27,6 +29,7 @@ from ixion.nasl.builtins import (
     ssh_shell,
     strings,
     timefuncs,
+    tls,
     unsafe,
 )
 from ixion.nasl.description import functions as description
@@ -48,6 +51,9 @@ FAMILIES: Final[tuple[Mapping[str, Builtin], ...]] = (
     kbfuncs.FUNCTIONS,
     report.FUNCTIONS,
     network.FUNCTIONS,
+    tls.FUNCTIONS,
+    certificates.FUNCTIONS,
+    isotime.FUNCTIONS,
     hostinfo.FUNCTIONS,
     http.FUNCTIONS,
     protocols.FUNCTIONS,

@@ -32,7 +32,16 @@ if TYPE_CHECKING:
     from ixion.nasl.runtime.connections import Socket
     from ixion.nasl.runtime.run import Call
 
-__all__ = ["ENCAPS_IP", "FUNCTIONS", "connect", "encaps_of_port", "remaining", "send_text"]
+__all__ = [
+    "ENCAPS_IP",
+    "FUNCTIONS",
+    "connect",
+    "encaps_of_port",
+    "remaining",
+    "send_text",
+    "socket_of",
+    "transport_for",
+]
 
 ENCAPS_AUTO: Final = 0
 ENCAPS_IP: Final = 1
@@ -51,6 +60,11 @@ _TRANSPORTS: Final[dict[int, Transport]] = {
 CONNECT_TIMEOUT: Final = 10
 READ_TIMEOUT: Final = 5
 _ERR_NONE, _ERR_TIMEDOUT, _ERR_RESET = 0, 1, 2
+
+
+def transport_for(encaps: int) -> Transport | None:
+    """The transport an ``ENCAPS_*`` number asks for; None for one ixion cannot speak."""
+    return _TRANSPORTS.get(encaps)
 
 
 def host_of(call: Call) -> Host | None:

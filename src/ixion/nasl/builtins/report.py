@@ -2,10 +2,10 @@
 
 Report built-ins hand a :class:`~ixion.nasl.network.host.Report` to the run, which passes it on to
 the host unless the run is a fork replay. The port is the positional argument (classic
-``security_hole(80)``) or ``port:``; the protocol ``proto:`` (default ``tcp``); the text
-``data:`` (C falls back on the script's description, which a run does not know here, so
-ixion reports an empty text). ``security_message`` is an alarm, reported as a hole, as
-NTP's HOLE carries OpenVAS' ALARM.
+``security_hole(80)``) or ``port:``; the protocol ``protocol:`` (OpenVAS' name, which wins) or
+``proto:`` (nessusd's), by default ``tcp``; the text ``data:`` (C falls back on the script's
+description, which a run does not know here, so ixion reports an empty text).
+``security_message`` is an alarm, reported as a hole, as NTP's HOLE carries OpenVAS' ALARM.
 
 Glue: ``get_preference(name)`` reads a scan preference, ``safe_checks()`` is TRUE unless
 the ``safe_checks`` preference says otherwise (OpenVAS' default is ``yes``),
@@ -35,7 +35,8 @@ def _report(kind: ReportKind) -> Callable[[Call], Value]:
         if not 0 <= port <= 65535:
             call.warn(f"invalid port {port}")
             return None
-        protocol = c_string(call.text("proto") or b"tcp").decode("latin-1")
+        named = call.text("protocol") or call.text("proto") or b"tcp"
+        protocol = c_string(named).decode("latin-1")
         data = call.text("data") or b""
         call.rt.report(Report(kind, port, protocol, data))
         return None

@@ -18,6 +18,9 @@ instead. The rule, :func:`plugin_id`:
 The rest is wording: one-line fields are flattened (PluginInfo refuses newlines), the
 description of a current script is built from its tags the way a Nessus report reads, and
 mandatory keys count as required keys (both must exist in the KB for the script to run).
+The ``qod_type`` and ``qod`` tags become :attr:`PluginInfo.qod` (:func:`script_qod`); a value
+the table does not know is logged and the default kept, since one odd tag must not cost
+the script.
 """
 
 from __future__ import annotations
@@ -25,16 +28,20 @@ from __future__ import annotations
 import functools
 import gc
 import hashlib
+import logging
 from typing import TYPE_CHECKING, Final
 
 from ixion.plugin_api.metadata import Category, PluginInfo, PluginPreference, PreferenceType
+from ixion.plugin_api.qod import DEFAULT_QOD, Qod, QodType
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from ixion.nasl.description.metadata import NaslMetadata
 
-__all__ = ["OID_PREFIX", "plugin_id", "plugin_infos", "to_plugin_info"]
+__all__ = ["OID_PREFIX", "plugin_id", "plugin_infos", "script_qod", "to_plugin_info"]
+
+log = logging.getLogger(__name__)
 
 OID_PREFIX: Final = "1.3.6.1.4.1.25623.1.0."
 #: ``1.0.<n>`` numbers at or above this are hashed, below ixion's own ids.
@@ -119,7 +126,44 @@ def to_plugin_info(meta: NaslMetadata, filename: str) -> PluginInfo:
         require_udp_ports=meta.require_udp_ports,
         timeout=meta.timeout,
         preferences=_preferences(meta) if meta.preferences else (),
+        qod=_qod(tags, filename),
     )
+
+
+def _qod(tags: dict[str, str], filename: str) -> Qod:
+    kind, value = tags.get("qod_type"), tags.get("qod")
+    if kind is None and value is None:
+        return DEFAULT_QOD
+    qod, problem = script_qod(kind, value)
+    if problem:
+        log.warning("%s: %s", filename, problem)
+    return qod
+
+
+@functools.lru_cache(maxsize=256)
+def script_qod(kind: str | None, value: str | None) -> tuple[Qod, str]:
+    """The QoD the tags ``qod_type`` (``kind``) and ``qod`` (``value``) declare, and what
+    was wrong with them (``""``: nothing).
+
+    An explicit value overrides the type's. A type the table does not know counts as none
+    (70 unless a value is given); a value that is not a whole number from 0 to 100 is
+    ignored. A feed uses a handful of pairs, hence the cache.
+    """
+    problems = []
+    known = None
+    if kind is not None:
+        try:
+            known = QodType(kind.strip())
+        except ValueError:
+            problems.append(f"unknown qod_type {kind[:40]!r} ignored")
+    number = None
+    if value is not None:
+        text = value.strip()
+        if text.isascii() and text.isdigit() and int(text) <= 100:
+            number = int(text)
+        else:
+            problems.append(f"qod {value[:40]!r} is not 0-100, ignored")
+    return Qod.of(known, number), "; ".join(problems)
 
 
 def plugin_infos(

@@ -24,7 +24,15 @@ from typing import TYPE_CHECKING, Literal, Protocol, TypeAlias
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-__all__ = ["Connection", "ConnectionRefused", "Host", "Report", "ReportKind", "Transport"]
+__all__ = [
+    "Connection",
+    "ConnectionRefused",
+    "Host",
+    "Report",
+    "ReportKind",
+    "TlsInfo",
+    "Transport",
+]
 
 #: ``security_hole`` / ``security_warning`` / ``security_note`` and OpenVAS'
 #: ``security_message`` / ``log_message`` / ``error_message`` (nasl.md §3).
@@ -49,6 +57,33 @@ class ConnectionRefused(OSError):
     """The connection could not be made (refused, unreachable, timed out, TLS failed)."""
 
 
+@dataclass(frozen=True, slots=True)
+class TlsInfo:
+    """What a TLS connection negotiated, read when a built-in asks (``socket_get_cert``,
+    ``socket_get_ssl_version``, ``get_sock_info``...). Names are OpenSSL's; the built-ins
+    translate them to what OpenVAS (GnuTLS) prints."""
+
+    #: ``"TLSv1.2"``, ``"TLSv1.3"``...
+    version: str
+    #: The suite's OpenSSL name (``"ECDHE-RSA-AES256-GCM-SHA384"``) and IANA number (0xC030).
+    cipher: str
+    cipher_id: int | None
+    #: The suite's parts as OpenSSL describes them: ``"kx-ecdhe"``, ``"auth-rsa"``,
+    #: ``"aes-256-gcm"``, ``"sha384"`` (empty: none, or unknown).
+    key_exchange: str
+    authentication: str
+    symmetric: str
+    digest: str
+    aead: bool
+    #: The peer's certificates as it sent them, DER, its own first; empty without any.
+    chain: tuple[bytes, ...]
+    #: The session id (TLS 1.2 and older; TLS 1.3 has only its legacy echo), maybe empty.
+    session_id: bytes
+    #: Whether the server's hello carried the renegotiation_info extension (RFC 5746);
+    #: None when the hello was not seen.
+    secure_renegotiation: bool | None
+
+
 class Connection(Protocol):
     """One open socket to the target. Every method may raise :class:`OSError`."""
 
@@ -69,6 +104,18 @@ class Connection(Protocol):
 
     def close(self) -> None:
         """Close it; closing twice does nothing."""
+        ...
+
+    def tls_info(self) -> TlsInfo | None:
+        """What TLS negotiated on this connection; None for a clear (or UDP) one."""
+        ...
+
+    def start_tls(self, transport: Transport, timeout: float) -> None:
+        """Speak TLS from now on over this clear TCP connection (after a STARTTLS).
+
+        Raises:
+            ConnectionRefused: the handshake failed; the connection is then unusable.
+        """
         ...
 
 

@@ -12,18 +12,24 @@ same protocol. Rules this module keeps:
   127.0.0.1 a connect to a closed port in the ephemeral range can "simultaneously open"
   onto itself, and a script would then read back what it sent and think a service
   answered.
+* What TLS negotiated is read from the socket when asked (:meth:`SocketConnection.tls_info`).
+  Python's ``ssl`` does not say whether the server offered secure renegotiation (RFC 5746),
+  so the handshake's messages are watched (the context's ``_msg_callback``, CPython's
+  debugging hook) just long enough to keep the server's hello; without that hook the
+  answer is "unknown".
 """
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import socket
 import ssl
 import struct
 from pathlib import Path
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
-from ixion.nasl.network.host import ConnectionRefused
+from ixion.nasl.network.host import ConnectionRefused, TlsInfo
 from ixion.plugin_api.tls import probing_context, server_name
 
 if TYPE_CHECKING:
@@ -41,14 +47,86 @@ _TLS_VERSIONS: Final = {
 }
 #: Linux's table of IPv4 routes: a route without a gateway is a directly attached network.
 _ROUTES: Final = Path("/proc/net/route")
+#: The TLS extension a server answers with when it supports secure renegotiation.
+_RENEGOTIATION_INFO: Final = 0xFF01
+_SERVER_HELLO: Final = 2
+
+
+class _Hello:
+    """The server's hello of one handshake, caught by the context's message hook."""
+
+    def __init__(self, context: ssl.SSLContext) -> None:
+        self.message: bytes | None = None
+        if hasattr(context, "_msg_callback"):
+            context._msg_callback = self  # no public way: see the module docstring
+
+    def __call__(self, _conn: object, direction: str, *details: Any) -> None:
+        data = details[-1]  # after the version, the record's and the message's types
+        if direction == "read" and data[:1] == bytes([_SERVER_HELLO]) and self.message is None:
+            self.message = bytes(data)
+
+
+def _tls_handshake(
+    sock: socket.socket, transport: Transport, sni: str | None, timeout: float
+) -> tuple[ssl.SSLSocket, _Hello]:
+    """``sock`` wrapped in TLS, handshake done (raises OSError or ValueError)."""
+    context = probing_context(_TLS_VERSIONS.get(transport))
+    hello = _Hello(context)
+    sock.settimeout(max(timeout, 0.001))
+    wrapped = context.wrap_socket(sock, server_hostname=sni)
+    if hasattr(context, "_msg_callback"):
+        context._msg_callback = None  # the rest of the stream needs no watching
+    return wrapped, hello
+
+
+def _hello_fields(message: bytes | None) -> tuple[bytes, bool | None]:
+    """The session id and whether renegotiation_info came, from a ServerHello message."""
+    if message is None or len(message) < 39:
+        return b"", None
+    at = 4 + 2 + 32  # type and length, version, random
+    size = message[at]
+    session_id = message[at + 1 : at + 1 + size]
+    at += 1 + size + 2 + 1  # session id, cipher suite, compression method
+    if len(message) < at + 2:
+        return session_id, False
+    end = min(len(message), at + 2 + int.from_bytes(message[at : at + 2], "big"))
+    at += 2
+    while at + 4 <= end:
+        kind, length = struct.unpack(">HH", message[at : at + 4])
+        if kind == _RENEGOTIATION_INFO:
+            return session_id, True
+        at += 4 + length
+    return session_id, False
+
+
+@functools.cache
+def _suites() -> dict[str, dict[str, Any]]:
+    """OpenSSL's description of each cipher suite it has, by name."""
+    return {suite["name"]: dict(suite) for suite in probing_context().get_ciphers()}
+
+
+def _chain(sock: ssl.SSLSocket) -> tuple[bytes, ...]:
+    """The peer's certificates, DER, as it sent them (Python 3.13 calls this
+    ``get_unverified_chain``; before, only the C object has it)."""
+    native = getattr(sock, "_sslobj", None)
+    unverified = getattr(native, "get_unverified_chain", None)
+    if unverified is not None:
+        return tuple(ssl.PEM_cert_to_DER_cert(cert.public_bytes()) for cert in unverified() or ())
+    leaf = sock.getpeercert(binary_form=True)
+    return (leaf,) if leaf else ()
 
 
 class SocketConnection:
     """A :class:`~ixion.nasl.network.host.Connection` over one Python socket (TCP, TLS or UDP)."""
 
-    def __init__(self, sock: socket.socket) -> None:
+    def __init__(
+        self, sock: socket.socket, *, sni: str | None = None, hello: _Hello | None = None
+    ) -> None:
         self._sock = sock
         self._closed = False
+        #: The name TLS announces, should this connection start TLS later.
+        self._sni = sni
+        self._hello = hello
 
     @property
     def local_port(self) -> int:
@@ -66,6 +144,37 @@ class SocketConnection:
         if not self._closed:
             self._closed = True
             self._sock.close()
+
+    def tls_info(self) -> TlsInfo | None:
+        sock = self._sock
+        if not isinstance(sock, ssl.SSLSocket):
+            return None
+        name, version, _ = sock.cipher() or ("", sock.version() or "", 0)
+        suite = _suites().get(name, {})
+        hello_id, secure = _hello_fields(self._hello.message if self._hello else None)
+        session = sock.session
+        return TlsInfo(
+            version=sock.version() or version,
+            cipher=name,
+            cipher_id=suite["id"] & 0xFFFF if "id" in suite else None,
+            key_exchange=suite.get("kea") or "",
+            authentication=suite.get("auth") or "",
+            symmetric=suite.get("symmetric") or "",
+            digest=suite.get("digest") or "",
+            aead=bool(suite.get("aead")),
+            chain=_chain(sock),
+            session_id=hello_id or (session.id if session is not None else b""),
+            secure_renegotiation=secure,
+        )
+
+    def start_tls(self, transport: Transport, timeout: float) -> None:
+        if isinstance(self._sock, ssl.SSLSocket) or self._sock.type != socket.SOCK_STREAM:
+            raise ConnectionRefused("not a clear TCP connection")
+        try:
+            self._sock, self._hello = _tls_handshake(self._sock, transport, self._sni, timeout)
+        except (OSError, ValueError) as err:
+            self.close()
+            raise ConnectionRefused(str(err)) from None
 
 
 class TargetHost:
@@ -126,16 +235,16 @@ class TargetHost:
             sock = socket.create_connection((self.address, port), timeout=timeout)
         except OSError as err:
             raise ConnectionRefused(str(err)) from None
+        sni, hello = self._sni(), None
         try:
             if sock.getsockname() == sock.getpeername():
                 raise ConnectionRefused(f"port {port}: connected to itself")
             if transport != "clear":
-                context = probing_context(_TLS_VERSIONS.get(transport))
-                sock = context.wrap_socket(sock, server_hostname=self._sni())
+                sock, hello = _tls_handshake(sock, transport, sni, timeout)
         except (OSError, ValueError) as err:
             sock.close()
             raise ConnectionRefused(str(err)) from None
-        return SocketConnection(sock)
+        return SocketConnection(sock, sni=sni, hello=hello)
 
     def connect_udp(self, port: int) -> SocketConnection:
         sock = socket.socket(self._family(), socket.SOCK_DGRAM)
