@@ -59,8 +59,12 @@ def test_sessions_are_listed_and_one_is_restored_into_a_report(tmp_path: Path) -
     results = read_nbe(report.read_bytes())
     assert sorted({f.host for f in results.findings}) == ["127.0.0.1", "127.0.0.2"]
     texts = sorted(f.text for f in results.findings if f.host == "127.0.0.1")
+    qod = "Quality of detection: 70%\n"
     assert texts == sorted(
-        [*(f"finding {i} on 127.0.0.1\n" for i in range(5)), "127.0.0.1 saw 5 findings, old: \n"]
+        [
+            *(f"finding {i} on 127.0.0.1\n{qod}" for i in range(5)),
+            f"127.0.0.1 saw 5 findings, old: \n{qod}",
+        ]
     )
     assert len(runs(marker)) == 4  # the restore ran nothing
     assert "no session 20200101-000000" in missing.stderr

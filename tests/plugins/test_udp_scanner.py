@@ -149,8 +149,10 @@ def test_a_few_hundred_ports_take_seconds() -> None:
     assert outcome.ports_found == []
     assert outcome.get("UDPScanner/open_filtered") == 300
     assert outcome.get("UDPScanner/closed") == 100
-    # 700 datagrams at the default 200/s (each silent port is retried once), one timeout.
-    assert took < 700 / 200 + 2, took
+    # 700 datagrams at the default 200/s (each silent port is retried once), one timeout:
+    # about 5.5 s on a quiet machine. The bound is loose (a loaded CI machine is slower);
+    # it tells seconds from minutes. bench/ is where speed is measured.
+    assert took < 20, took
     progress = outcome.progress
     assert progress[-1].current == progress[-1].total == 400
     assert len(progress) <= 110

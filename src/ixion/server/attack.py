@@ -38,6 +38,7 @@ from ixion.ntp import (
     Error,
     Finished,
     HostsNotAllowed,
+    LocalProtocolError,
     Port,
     PortRef,
     Report,
@@ -373,6 +374,6 @@ class Attack:
             if proto in ("tcp", "udp"):
                 name = self._service.services.get((port, Transport(proto)))
             return PortRef(service=name or "unknown", number=port, protocol=proto)
-        except ValueError as exc:
+        except (ValueError, LocalProtocolError) as exc:
             log.warning("%s: unusable result protocol (%s); reported as tcp", self._user, exc)
             return self._port_ref(port, "tcp")
