@@ -58,6 +58,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     scan = commands.add_parser("scan", help="ixion's own scan of the lab (ixiond + ixion -q)")
     scan.add_argument("-o", "--output", type=Path, default=Path("netlab-report.nbe"))
+    scan.add_argument(
+        "--feed",
+        type=Path,
+        metavar="DIR",
+        help="plugins_folder: a NASL feed (e.g. /tmp/feed/nvt-feed); every plugin is enabled",
+    )
     return parser
 
 
@@ -100,7 +106,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_nmap_command(args.output, args.intensity)
     from tests.netlab._scan import run_scan_command
 
-    return run_scan_command(args.output)
+    return run_scan_command(args.output, args.feed)
 
 
 def _down(state: Path) -> int:

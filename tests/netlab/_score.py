@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 __all__ = ["Claim", "HostScore", "Score", "parse_port_field", "score_results"]
 
 _PORT_FIELD: Final = re.compile(r"(.*) \(([0-9]{1,5})/([a-z]+)\)")
-_GENERAL: Final = re.compile(r"general/([a-z]+)")
+_GENERAL: Final = re.compile(r"general/([^\s()]+)")
 
 
 def parse_port_field(text: str) -> tuple[str | None, str]:

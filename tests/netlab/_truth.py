@@ -47,7 +47,14 @@ class Check:
     def matches(self, place: str, text: str, plugin_id: str | None) -> bool:
         if not self.covers(place):
             return False
-        return plugin_id in self.plugins or self.pattern.search(text) is not None
+        return self.names_plugin(plugin_id) or self.pattern.search(text) is not None
+
+    def names_plugin(self, plugin_id: str | None) -> bool:
+        """``plugins`` holds feed OIDs; an NTP report carries the OID's last arc, nessusd's
+        integer id (``1.3.6.1.4.1.25623.1.0.19782`` is ``19782``)."""
+        if plugin_id is None:
+            return False
+        return any(p == plugin_id or p.rpartition(".")[2] == plugin_id for p in self.plugins)
 
 
 @dataclass(frozen=True, slots=True)

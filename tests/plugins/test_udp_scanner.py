@@ -1,21 +1,29 @@
 """udp_scanner: open, closed and open|filtered ports told apart, services named from their
-answers, the rate kept, and a few hundred ports in seconds.
+answers (an SNMP agent by SNMPv1 or by SNMPv3 engine discovery), the rate kept, and a few
+hundred ports in seconds.
 
-Only ports the tests' own UDP services hold, and ports they held and closed, are scanned.
+Only ports the tests' own UDP services hold, and ports they held and closed, are scanned,
+and udp/161 of the netlab's two hosts.
 """
 
 from __future__ import annotations
 
+import asyncio
 import itertools
+import random
 import time
 
 import pytest
 
 from ixion.engine.events import Finding, PortFound, Severity
+from ixion.engine.job import HostJob, ScanSettings
+from ixion.plugin_api.ports import parse_port_range
+from ixion.plugins._udp_formats import snmpv3_report
 from ixion.plugins._udp_probes import GENERIC, PROBES, identify, parse_service_ports, probe_for
 from ixion.plugins.udp_scanner import INFO
+from tests.netlab.fixture import NetLab
 
-from .helpers import Outcome, run_plugins
+from .helpers import FAST, Outcome, run_async, run_plugins
 from .udp_lab import (
     DNS_VERSION,
     MAC,
@@ -196,3 +204,181 @@ def test_the_snmp_answerer_here_agrees_with_the_probe_on_the_wire() -> None:
     assert answer is not None
     assert SYS_DESCR.decode() in str(identify(PROBES["snmp"], answer, token))
     assert snmp(PROBES["snmp"].request(token), community=b"secret") is None
+
+
+# --- SNMPv3 engine discovery (RFC 3412 §6, RFC 3414 §4) ---------------------------------------
+
+ENGINE_ID = bytes.fromhex("80001f88800102030405060708")  # Net-SNMP's enterprise, format 128
+REPORT_PDU, GET_PDU = 0xA8, 0xA0
+#: usmStatsUnknownEngineIDs.0 (1.3.6.1.6.3.15.1.1.4.0), as BER contents.
+UNKNOWN_ENGINE_IDS = bytes.fromhex("2b060106030f01010400")
+
+
+def _elements(data: bytes) -> list[tuple[int, bytes]]:
+    """(tag, contents) of each BER element of ``data``, read independently of ixion's code."""
+    found, at = [], 0
+    while at < len(data):
+        tag, size, at = data[at], data[at + 1], at + 2
+        if size & 0x80:
+            count = size & 0x7F
+            size, at = int.from_bytes(data[at : at + count], "big"), at + count
+        found.append((tag, data[at : at + size]))
+        at += size
+    assert at == len(data)
+    return found
+
+
+def _number(element: tuple[int, bytes]) -> int:
+    assert element[0] == 0x02
+    return int.from_bytes(element[1], "big", signed=True)
+
+
+def _ber(tag: int, contents: bytes) -> bytes:
+    assert len(contents) < 128
+    return bytes([tag, len(contents)]) + contents
+
+
+def _report(msg_id: bytes, request_id: bytes, *, pdu_tag: int = REPORT_PDU) -> bytes:
+    """An agent's answer to a discovery: msgID and request-id as given (INTEGER contents)."""
+    header = _ber(0x30, _ber(0x02, msg_id) + _ber(0x02, b"\xff\xe3") + b"\x04\x01\x00\x02\x01\x03")
+    usm = _ber(
+        0x30,
+        _ber(0x04, ENGINE_ID) + _ber(0x02, b"\x07") + _ber(0x02, b"\x01\x2c") + b"\x04\x00" * 3,
+    )
+    binding = _ber(0x30, _ber(0x06, UNKNOWN_ENGINE_IDS) + _ber(0x41, b"\x01"))
+    pdu = _ber(0x02, request_id) + b"\x02\x01\x00\x02\x01\x00" + _ber(0x30, binding)
+    scoped = _ber(0x30, _ber(0x04, ENGINE_ID) + b"\x04\x00" + _ber(pdu_tag, pdu))
+    return _ber(0x30, b"\x02\x01\x03" + header + _ber(0x04, usm) + scoped)
+
+
+def snmpv3_agent(data: bytes) -> bytes | None:
+    """An agent that speaks SNMPv3 only, as the netlab's hardened snmpd does to strangers:
+    a v3 message from an unknown engine gets a usmStatsUnknownEngineIDs Report carrying the
+    request's msgID and request-id; anything else (v1, v2c) is dropped."""
+    (message,) = _elements(data)
+    parts = _elements(message[1])
+    if _number(parts[0]) != 3:
+        return None
+    _, header, _, scoped = parts
+    request_pdu = _elements(scoped[1])[2]
+    return _report(_elements(header[1])[0][1], _elements(request_pdu[1])[0][1])
+
+
+def test_the_snmpv3_discovery_is_the_request_rfc_3414_describes() -> None:
+    token = 0xFEDCBA98
+    probe = PROBES["snmp"]
+    v1, v3 = probe.requests(token)
+    assert v1 == probe.request(token)
+    (message,) = _elements(v3)
+    assert message[0] == 0x30
+    version, header, security, scoped = _elements(message[1])
+    assert _number(version) == 3
+    msg_id, max_size, flags, model = _elements(header[1])
+    assert _number(msg_id) == token & 0x7FFFFFFF
+    assert 484 <= _number(max_size) <= 65507
+    assert flags == (0x04, b"\x04")  # reportable, noAuthNoPriv
+    assert _number(model) == 3  # USM
+    assert security[0] == 0x04
+    (usm,) = _elements(security[1])
+    engine, boots, clock, user, auth, privacy = _elements(usm[1])
+    assert (engine, user, auth, privacy) == ((0x04, b""),) * 4
+    assert (_number(boots), _number(clock)) == (0, 0)
+    context_engine, context_name, pdu = _elements(scoped[1])
+    assert (context_engine, context_name) == ((0x04, b""), (0x04, b""))
+    assert pdu[0] == GET_PDU
+    request_id, status, index, bindings = _elements(pdu[1])
+    assert (_number(request_id), _number(status), _number(index)) == (token & 0x7FFFFFFF, 0, 0)
+    assert bindings == (0x30, b"")
+
+
+def test_an_snmpv3_report_is_read_with_the_agents_engine() -> None:
+    token = 0x12345678
+    answer = snmpv3_agent(PROBES["snmp"].requests(token)[1])
+    assert answer is not None
+    assert identify(PROBES["snmp"], answer, token) == (
+        "It answers SNMPv3 (engine discovery, RFC 3414).\n"
+        f"Engine ID: {ENGINE_ID.hex()} (enterprise 8072); engine boots 7, engine time 300 s\n"
+        "Report: usmStatsUnknownEngineIDs"
+    )
+    # Another msgID is someone else's answer; our own request sent back is no agent.
+    assert identify(PROBES["snmp"], answer, token + 1) is None
+    assert identify(PROBES["snmp"], PROBES["snmp"].requests(token)[1], token) is None
+
+
+MSG_ID = (0x12345678).to_bytes(4, "big")
+GOOD_REPORT = _report(MSG_ID, MSG_ID)
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        pytest.param(GOOD_REPORT.replace(b"\x02\x01\x03", b"\x02\x01\x01", 1), id="version 1"),
+        pytest.param(_report(b"\x12\x34\x56\x79", MSG_ID), id="another msgID"),
+        pytest.param(_report(MSG_ID, MSG_ID, pdu_tag=GET_PDU), id="a GetRequest"),
+        pytest.param(_report(MSG_ID, MSG_ID, pdu_tag=0x04), id="an encrypted scopedPDU"),
+        pytest.param(b"\x30\x80" + GOOD_REPORT[2:], id="indefinite length"),
+        pytest.param(b"\x30\x84\xff\xff\xff\xff" + GOOD_REPORT[2:], id="a length past the end"),
+        pytest.param(b"\x30\x03\x02\x01\x03", id="nothing but the version"),
+        pytest.param(b"\x30\x06\x02\x01\x03\x30\x01\x02", id="a header cut short"),
+        *(pytest.param(GOOD_REPORT[:n], id=f"cut at {n}") for n in range(0, len(GOOD_REPORT), 7)),
+    ],
+)
+def test_answers_that_are_not_our_report_are_not_snmp(answer: bytes) -> None:
+    assert identify(PROBES["snmp"], answer, 0x12345678) is None
+
+
+def test_a_report_with_broken_details_still_names_the_agent() -> None:
+    usm_start = GOOD_REPORT.index(ENGINE_ID)
+    broken = GOOD_REPORT[: usm_start - 4] + b"\x05" + GOOD_REPORT[usm_start - 3 :]  # not a SEQ
+    assert identify(PROBES["snmp"], broken, 0x12345678) == (
+        "It answers SNMPv3 (engine discovery, RFC 3414)."
+    )
+
+
+def test_no_mangled_report_breaks_the_reader() -> None:
+    noise = random.Random(3414)
+    for _ in range(3000):
+        mangled = bytearray(GOOD_REPORT)
+        for _ in range(noise.randint(1, 4)):
+            mangled[noise.randrange(len(mangled))] = noise.randrange(256)
+        said = snmpv3_report(bytes(mangled), 0x12345678)  # raises nothing, whatever comes
+        assert said is None or said.startswith("It answers SNMPv3")
+
+
+def test_an_agent_that_speaks_only_snmpv3_is_found() -> None:
+    with services(snmpv3_agent) as (agent,):
+        outcome = scan([agent.port], **{"Service ports": f"snmp={agent.port}"})
+    assert outcome.ports_found == [agent.port]
+    assert outcome.get(f"Known/udp/{agent.port}") == "snmp"
+    assert outcome.values("Services/udp/snmp") == (agent.port,)
+    text = notes(outcome, agent.port)
+    assert text.startswith("An SNMP agent answers on this port (snmp).\nIt answers SNMPv3")
+    assert f"Engine ID: {ENGINE_ID.hex()}" in text
+    # One try carried both questions: the community (v1) and the discovery (v3).
+    assert [_number(_elements(_elements(d)[0][1])[0]) for d in agent.received] == [0, 3]
+
+
+def _lab_udp_scan(address: str) -> Outcome:
+    job = HostJob(
+        host=address,
+        address=address,
+        origins=(),
+        enabled=frozenset(),
+        settings=ScanSettings(port_range=parse_port_range("U:161")),
+        preferences=FAST,
+    )
+    return asyncio.run(run_async(job, ["udp_scanner"]))
+
+
+def test_the_netlab_snmp_agents_are_found_the_hardened_one_by_snmpv3(netlab: NetLab) -> None:
+    hardened = _lab_udp_scan(netlab.hardened)
+    assert hardened.ports_found == [161]
+    assert hardened.get("Known/udp/161") == "snmp"
+    text = notes(hardened, 161)
+    # Its community is a secret, so only the v3 discovery got an answer.
+    assert "It answers SNMPv3" in text
+    assert "(enterprise 8072)" in text  # Net-SNMP
+    assert "community" not in text
+    weak = _lab_udp_scan(netlab.weak)
+    assert weak.ports_found == [161]
+    assert weak.get("Known/udp/161") == "snmp"

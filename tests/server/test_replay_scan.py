@@ -33,6 +33,7 @@ from ixion.ntp import (
     LongAttack,
     Message,
     NewAttack,
+    Port,
     Preferences,
     ServerStreamDecoder,
     SessionRestore,
@@ -219,16 +220,17 @@ def test_the_recorded_restore_of_a_saved_session_gets_answers_shaped_like_nessus
     ixiond (the restore aimed at the session ixiond saved), the answers have nessusd's shape.
     ixiond also replays each host's TIME lines, which nessusd's restore dropped by accident
     (spec §8.2): a restored report keeps its timestamps. They are left out of the comparison.
+    The restored ports are named as the scan named them: for the service detected there.
     """
     save = load(TRANSCRIPTS / "nessus225-client_vs_nessusd225_plain_scan-save-session.raw.txt")
     restore = load(TRANSCRIPTS / "nessus225-client_vs_nessusd225_plain_session-restore.raw.txt")
     with HttpService() as web:
         config = write_config(tmp_path, f"port_range = {web.port}\n")
         add_user(config)
-        saving, _ = rewritten(save, web.port)
+        saving, saving_features = rewritten(save, web.port)
 
-        async def saved_session(port: int) -> str:
-            await replay(port, saving)
+        async def saved_session(port: int) -> tuple[str, bytes]:
+            scanned = await replay(port, saving)
             client = await ClientConnection.open("127.0.0.1", port)
             await client.login("tester", "testpass")
             await client.send(SessionsListRequest())
@@ -236,11 +238,11 @@ def test_the_recorded_restore_of_a_saved_session_gets_answers_shaped_like_nessus
             await client.close()
             assert isinstance(listing, SessionsList)
             (entry,) = listing.sessions
-            return entry.id
+            return entry.id, scanned
 
         port = free_port()
         with running(config, port):
-            name = asyncio.run(asyncio.wait_for(saved_session(port), 120))
+            name, scanned = asyncio.run(asyncio.wait_for(saved_session(port), 120))
             restoring, features = rewritten(restore, web.port, session=name)
             received = asyncio.run(asyncio.wait_for(replay(port, restoring), 120))
     ours = [
@@ -249,3 +251,6 @@ def test_the_recorded_restore_of_a_saved_session_gets_answers_shaped_like_nessus
         if not (isinstance(m, Time) and m.kind in (TimeKind.HOST_START, TimeKind.HOST_END))
     ]
     assert shape(ours) == shape(server_messages(restore.stream("S"), features))
+    ports = [str(m.port) for m in server_messages(scanned, saving_features) if isinstance(m, Port)]
+    assert ports == [f"http ({web.port}/tcp)"]
+    assert [str(m.port) for m in ours if isinstance(m, Port)] == ports

@@ -104,6 +104,11 @@ def test_the_batch_client_scans_real_services_and_writes_what_is_there(
     results = read_nbe(result.read_bytes())
     assert {p.host for p in results.open_ports} == {"127.0.0.1"}
     assert {port_of(p.port) for p in results.open_ports} == set(lab.values())
+    # Each port is named for the service detected on it (HTTPS as https), not for its number
+    # (the kernel picked it): its PORT line and every result on it alike.
+    named = {p.port for p in results.open_ports}
+    assert named == {f"{name} ({port}/tcp)" for name, port in lab.items()}
+    assert {f.port for f in results.findings} <= named
     by_port: dict[int, list[tuple[str | None, Severity, str]]] = {}
     for finding in results.findings:
         assert finding.host == "127.0.0.1"
@@ -212,10 +217,14 @@ def test_a_scan_streams_framed_results_then_e002_then_bye_and_stays_alive(
     denied = [m for m in first if isinstance(m, HostsNotAllowed)]
     assert denied[0].hosts == ("198.18.0.1",)
     ports = [m for m in first if isinstance(m, Port)]
-    assert [(p.host, p.port.number) for p in ports] == [("127.0.0.1", lab["http"])]
-    notes = [m.text for m in first if isinstance(m, Report) and m.kind is ReportKind.NOTE]
-    assert any("web server" in text for text in notes)
-    attached = next(t for t in notes if t.startswith("0o600 "))
+    assert [(p.host, str(p.port)) for p in ports] == [("127.0.0.1", f"http ({lab['http']}/tcp)")]
+    notes = [m for m in first if isinstance(m, Report) and m.kind is ReportKind.NOTE]
+    detected = next(m for m in notes if "web server" in m.text)
+    # The port went out once service detection had named it, before any result on it.
+    assert first.index(ports[0]) < first.index(detected)
+    assert detected.port == ports[0].port
+    notes_text = [m.text for m in notes]
+    attached = next(t for t in notes_text if t.startswith("0o600 "))
     stored = Path(attached.splitlines()[-2].split()[-1])  # the last line: its QoD
     assert key.decode() in attached
     assert stored.parent == tmp_path / "state" / "tmp"

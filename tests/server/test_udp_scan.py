@@ -56,6 +56,13 @@ def test_the_batch_client_gets_udp_ports_and_findings_as_udp(tmp_path: Path) -> 
         (dns_server.port, "udp"),
         (agent.port, "udp"),
     }
+    # The UDP ports are named for the service whose request they answered, whatever their
+    # number, and the TCP port for the service detection found there.
+    assert {p.port for p in results.open_ports} == {
+        f"http ({web.port}/tcp)",
+        f"domain ({dns_server.port}/udp)",
+        f"snmp ({agent.port}/udp)",
+    }
     notes = {where(f.port): f.text for f in results.findings if f.plugin_id == str(UDP_SCANNER)}
     assert set(notes) == {(dns_server.port, "udp"), (agent.port, "udp")}
     assert "A DNS server answers on this port (domain)" in notes[dns_server.port, "udp"]

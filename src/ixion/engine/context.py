@@ -13,11 +13,12 @@ import socket
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
-from ixion.engine.events import Finding, PortFound, Progress, Severity
+from ixion.engine.events import Finding, PortFound, Progress, ServiceFound, Severity
 from ixion.engine.schedule import port_is_open
 from ixion.engine.ssh_login import ssh_login
 from ixion.plugin_api.context import MAX_LINE, Datagrams, Stream
 from ixion.plugin_api.qod import QodType
+from ixion.plugin_api.service_names import SERVICE_NAME_KEY, is_service_name
 from ixion.plugin_api.tls import probing_context
 from ixion.plugin_api.tls import server_name as _server_name
 
@@ -192,10 +193,26 @@ class HostContext:
 
     # --- reporting -----------------------------------------------------------------------------
 
-    def add_port(self, port: int, proto: str = "tcp") -> None:
-        """An open port: KB ``Ports/<proto>/<port>`` = 1 and a PORT to the client."""
+    def add_port(self, port: int, proto: str = "tcp", *, service: str = "") -> None:
+        """An open port: KB ``Ports/<proto>/<port>`` = 1 and a PORT to the client; with
+        ``service``, named as by :meth:`name_service`."""
+        if service:
+            self._keep_service_name(port, proto, service)
         self.kb.add(f"Ports/{proto}/{port}", 1)
-        self._send(PortFound(self.host, port, proto, self.info.id))
+        self._send(PortFound(self.host, port, proto, self.info.id, service))
+
+    def name_service(self, port: int, proto: str, name: str) -> None:
+        """See :meth:`PluginContext.name_service`. Not silenced like reports: the name is
+        for the scanners' PORT lines, whoever found it."""
+        self._keep_service_name(port, proto, name)
+        self._emit(ServiceFound(self.host, port, proto, name))
+
+    def _keep_service_name(self, port: int, proto: str, name: str) -> None:
+        if not is_service_name(name):
+            raise ValueError(f"{name[:40]!r} is not a service name")
+        if not 0 < port <= 65535 or proto not in ("tcp", "udp"):
+            raise ValueError(f"cannot name the service of port {port}/{proto}")
+        self.kb.replace(SERVICE_NAME_KEY.format(proto=proto, port=port), name)
 
     def status(self, current: int, total: int) -> None:
         """Port scanning progress (``portscan current/total``)."""

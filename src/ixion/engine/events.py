@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, fields
 from typing import Any, Final, TypeAlias
 
 from ixion.plugin_api.qod import QodType, check_qod_value
+from ixion.plugin_api.service_names import is_service_name
 
 __all__ = [
     "HOST_DEAD",
@@ -24,6 +25,8 @@ __all__ = [
     "LOG_TEXT_CHARS",
     "MAX_EVENT_BYTES",
     "PLUGIN_LOGGERS",
+    "DetectionEnded",
+    "DetectionPlanned",
     "Event",
     "EventError",
     "Finding",
@@ -35,6 +38,7 @@ __all__ = [
     "PluginStarted",
     "PortFound",
     "Progress",
+    "ServiceFound",
     "Severity",
     "from_json",
     "kb_writes",
@@ -66,6 +70,36 @@ class PortFound:
     proto: str = "tcp"
     #: Plugin that found it; reports of silent dependencies are dropped by the engine.
     plugin_id: int = 0
+    #: The service detected on it, named as ``nmap -sV`` does (``http``, ``ssl/http``);
+    #: ``""``: not known (yet). :class:`~ixion.engine.port_gate.PortGate` fills it in.
+    service: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceFound:
+    """A plugin that detects services named the one on an open port
+    (:meth:`~ixion.plugin_api.context.PluginContext.name_service`)."""
+
+    host: str
+    port: int
+    proto: str
+    #: nmap's name for it (``http``, ``ssl/http``, ``snmp``).
+    service: str
+
+
+@dataclass(frozen=True, slots=True)
+class DetectionPlanned:
+    """Service detection is to run on the host: its TCP ports wait for their names (sent
+    right after HostStarted, and only then)."""
+
+    host: str
+
+
+@dataclass(frozen=True, slots=True)
+class DetectionEnded:
+    """Service detection on the host is over, whether it named every port or not."""
+
+    host: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +118,8 @@ class Finding:
     #: The kind of evidence (a :class:`~ixion.plugin_api.qod.QodType` value); ``""``: none
     #: declared.
     qod_type: str
+    #: The service detected on the port, as :attr:`PortFound.service`.
+    service: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,7 +204,10 @@ class HostFinished:
 
 Event: TypeAlias = (
     HostStarted
+    | DetectionPlanned
     | PortFound
+    | ServiceFound
+    | DetectionEnded
     | Finding
     | Progress
     | PluginStarted
@@ -182,7 +221,10 @@ _TYPES: Final[dict[str, type[Any]]] = {
     cls.__name__: cls
     for cls in (
         HostStarted,
+        DetectionPlanned,
         PortFound,
+        ServiceFound,
+        DetectionEnded,
         Finding,
         Progress,
         PluginStarted,
@@ -227,9 +269,28 @@ def from_json(line: bytes) -> Event:
             raise EventError(f"{cls.__name__}.{name} has the wrong type")
     if isinstance(event, Finding):
         _check_qod(event)
+    if isinstance(event, PortFound | ServiceFound | Finding):
+        _check_service(event)
     if isinstance(event, PluginLog):
         _check_log(event)
     return event
+
+
+#: The protocols a port found or named may have.
+_PORT_PROTOCOLS: Final = frozenset({"tcp", "udp"})
+
+
+def _check_service(event: PortFound | ServiceFound | Finding) -> None:
+    """A port's service name is one of :func:`~ixion.plugin_api.context.is_service_name`'s
+    words: the daemon puts it in the port field of every line about the port."""
+    name = type(event).__name__
+    if isinstance(event, ServiceFound):
+        if not 0 < event.port <= 65535 or event.proto not in _PORT_PROTOCOLS:
+            raise EventError(f"ServiceFound names port {event.port}/{event.proto[:10]!r}")
+        if not is_service_name(event.service):
+            raise EventError(f"ServiceFound.service {event.service[:40]!r} is not a name")
+    elif event.service and not is_service_name(event.service):
+        raise EventError(f"{name}.service {event.service[:40]!r} is not a name")
 
 
 def _check_log(record: PluginLog) -> None:

@@ -6,6 +6,11 @@ call directly. Plugins of the host run as tasks of the same loop, up to ``max_ch
 that raises ends with a recorded reason; the others go on. A plugin that blocks the loop is
 interrupted by the worker's spin guard, and if even that fails the daemon kills the worker:
 either way its host alone pays.
+
+Service detection names the ports the scanners found; the daemon holds a host's TCP ports
+until it is over (:mod:`ixion.engine.port_gate`), told so by DetectionPlanned at the start
+and DetectionEnded once the last plugin that detects services ends, before its PluginEnded
+(so that a session records its ports and results before it records the plugin done).
 """
 
 from __future__ import annotations
@@ -21,17 +26,23 @@ from ixion.engine.context import HostContext
 from ixion.engine.events import (
     HOST_DEAD,
     KB_CHUNK,
+    DetectionEnded,
+    DetectionPlanned,
     HostFinished,
     HostStarted,
     KbWrites,
     PluginEnded,
     PluginStarted,
+    PortFound,
     Progress,
+    ServiceFound,
 )
 from ixion.engine.job import effective_timeout
+from ixion.engine.launch_order import LaunchOrder
 from ixion.engine.schedule import Phase, plan, why_not_launch
 from ixion.plugin_api.kb import KnowledgeBase
 from ixion.plugin_api.plugin import PluginError
+from ixion.plugin_api.service_names import SERVICE_NAME_KEY, is_service_name
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Sequence
@@ -91,7 +102,14 @@ class HostScan:
         self._launched = 0
         self._last_percent = 0
         self._wake = asyncio.Event()
+        self._order = LaunchOrder((), ())
         self._restore()
+        #: The plugins that detect services still to end on this host.
+        self._detecting = {
+            p.info.filename
+            for p in self._plan
+            if p.info.detects_services and not p.skip and p.info.filename not in self._done
+        }
 
     def _restore(self) -> None:
         """Start from a saved KB, then from what a restored session's plugins did: their
@@ -114,6 +132,7 @@ class HostScan:
 
     async def run(self) -> None:
         self._emit(HostStarted(self.job.host, time.time()))
+        self._announce_services()
         reason = ""
         try:
             for phase in Phase:
@@ -132,29 +151,55 @@ class HostScan:
     async def _run_phase(self, phase: Phase) -> bool:
         """Run every plugin of ``phase``; True if the host turned out dead."""
         waiting = [p for p in self._plan if p.phase is phase and p.info.filename not in self._done]
+        order = LaunchOrder(waiting, self._done)
+        self._order = order
         limit = 1 if phase.serial else max(1, self.job.settings.max_checks)
-        while waiting or self._running:
+        startable = self._startable
+        while order or self._running:
             if self._host_is_dead():
                 return True
             started = False
-            for planned in list(waiting):
-                if len(self._running) >= limit:
+            while len(self._running) < limit:
+                planned = order.next_ready(startable)
+                if planned is None:
                     break
-                if not all(dep in self._done for dep in planned.after):
-                    continue
-                if self._clashes(planned):
-                    continue
-                waiting.remove(planned)
                 self._launch(planned)
                 started = True
+                if self._host_is_dead():
+                    return True
             if not self._running:
-                if waiting and not started:
+                if order and not started:
                     # Only cycles or clashes with nothing running can get here: run in order.
-                    self._launch(waiting.pop(0))
+                    forced = order.force_next()
+                    if forced is not None:
+                        self._launch(forced)
                 continue
             self._wake.clear()
             await self._wake.wait()
+            order.retry_set_aside()
         return self._host_is_dead()
+
+    def _startable(self, planned: Planned) -> bool:
+        return not self._clashes(planned)
+
+    def _announce_services(self) -> None:
+        """Before any port: whether detection is to run, the names the KB holds already (a
+        restored session's, a saved KB's), and on a resumed host whose detection had not
+        ended, the TCP ports its scanners found then, which the daemon held and lost."""
+        host = self.job.host
+        if self._detecting:
+            self._emit(DetectionPlanned(host))
+        for (port, proto), name in known_services(self.kb).items():
+            self._emit(ServiceFound(host, port, proto, name))
+        if self._detecting and self.job.resume:
+            for port in open_tcp_ports(self.kb):
+                self._emit(PortFound(host, port, "tcp"))
+
+    def _detection_over(self, filename: str) -> None:
+        if filename in self._detecting:
+            self._detecting.discard(filename)
+            if not self._detecting:
+                self._emit(DetectionEnded(self.job.host))
 
     def _host_is_dead(self) -> bool:
         return self.kb.is_positive("Host/dead") or self.kb.is_positive("Host/ping_failed")
@@ -211,6 +256,7 @@ class HostScan:
         except Exception as exc:  # a broken plugin ends alone
             where = traceback.extract_tb(exc.__traceback__)[-1]
             outcome = f"error: {exc!r} at {where.filename}:{where.lineno}"
+        self._detection_over(plugin.info.filename)
         for chunk in _chunks(writes):
             self._emit(KbWrites(self.job.host, plugin.info.id, chunk))
         self._emit(PluginEnded(self.job.host, plugin.info.id, outcome))
@@ -219,10 +265,13 @@ class HostScan:
         running = self._running.pop(task, None)
         if running is not None:
             self._done.add(running.planned.info.filename)
+            self._order.finished(running.planned.info.filename)
         self._wake.set()
 
     def _finish(self, planned: Planned, outcome: str) -> None:
         self._done.add(planned.info.filename)
+        self._order.finished(planned.info.filename)
+        self._detection_over(planned.info.filename)
         self._emit(PluginEnded(self.job.host, planned.info.id, outcome))
 
     def _count_launch(self) -> None:
@@ -248,6 +297,28 @@ def _chunks(writes: list[KbWrite]) -> Iterator[tuple[KbWrite, ...]]:
         size += cost
     if piece:
         yield tuple(piece)
+
+
+def known_services(kb: KnowledgeBase) -> dict[tuple[int, str], str]:
+    """The service names the KB holds (:data:`SERVICE_NAME_KEY`), by (port, proto)."""
+    found = {}
+    for name, value in kb.matching(SERVICE_NAME_KEY.format(proto="*", port="*")):
+        _, _, proto, port = name.split("/", 3)
+        usable = isinstance(value, str) and is_service_name(value)
+        if usable and proto in ("tcp", "udp") and port.isdigit() and 0 < int(port) <= 65535:
+            found[int(port), proto] = str(value)
+    return found
+
+
+def open_tcp_ports(kb: KnowledgeBase) -> list[int]:
+    """The TCP ports the KB says are open (``Ports/tcp/<port>``), ascending."""
+    prefix = "Ports/tcp/"
+    numbers = {name[len(prefix) :] for name, _ in kb.matching(prefix + "*")}
+    return sorted(
+        int(number)
+        for number in numbers
+        if number.isdigit() and 0 < int(number) <= 65535 and kb.is_positive(prefix + number)
+    )
 
 
 async def scan_host(job: HostJob, plugins: Sequence[Plugin], emit: Callable[[Event], None]) -> None:

@@ -323,8 +323,22 @@ class PluginContext(Protocol):
         connection failed, or the server broke the protocol) or TimeoutError."""
         ...
 
-    def add_port(self, port: int, proto: str = "tcp") -> None:
-        """An open port: KB ``Ports/<proto>/<port>`` = 1 and a PORT to the client."""
+    def add_port(self, port: int, proto: str = "tcp", *, service: str = "") -> None:
+        """An open port: KB ``Ports/<proto>/<port>`` = 1 and a PORT to the client.
+
+        ``service``: the service that answered, when the scanner knows it (a UDP scanner
+        whose protocol request got its answer), named as by :meth:`name_service`.
+        """
+        ...
+
+    def name_service(self, port: int, proto: str, name: str) -> None:
+        """Name the service detected on an open port as ``nmap -sV`` does (``http``;
+        ``ssl/http`` through TLS; ``snmp``): KB ``ixion/service/<proto>/<port>`` = ``name``,
+        and the name the port's PORT line and results carry. A plugin that calls it says so
+        in its :attr:`~ixion.plugin_api.metadata.PluginInfo.detects_services`, so that the
+        host's TCP ports wait for its names. Raises ValueError when ``name`` is not one
+        (:func:`~ixion.plugin_api.service_names.is_service_name`) or the port is out of
+        range."""
         ...
 
     def status(self, current: int, total: int) -> None:

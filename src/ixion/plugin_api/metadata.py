@@ -123,6 +123,10 @@ class PluginInfo:
     #: How sure its findings are (NASL's ``qod_type`` and ``qod`` tags); a finding may
     #: restate it (:meth:`~ixion.plugin_api.context.PluginContext.hole` ``qod=``...).
     qod: Qod = DEFAULT_QOD
+    #: It names the services it finds on open TCP ports
+    #: (:meth:`~ixion.plugin_api.context.PluginContext.name_service`): while it is to run, the
+    #: host's TCP ports are held back, to go out with those names.
+    detects_services: bool = False
 
     def __post_init__(self) -> None:
         if self.id <= 0:

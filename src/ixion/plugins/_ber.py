@@ -1,4 +1,4 @@
-"""The subset of ASN.1 BER (ITU-T X.690) that SNMPv1/v2c messages use, both ways.
+"""The subset of ASN.1 BER (ITU-T X.690) that SNMP messages (v1, v2c, v3) use, both ways.
 
 Not a plugin. Encoding produces definite lengths and minimal integers, as DER would;
 decoding accepts any definite length (agents use the long form freely) and refuses

@@ -1,11 +1,12 @@
 """The UDP probes whose packets have structure: DNS (RFC 1035), NetBIOS name service
-(RFC 1002) and SNMP (RFC 1157, BER), each a query and the reading of its answer.
+(RFC 1002), SNMPv1 (RFC 1157) and SNMPv3 engine discovery (RFC 3414 §4), each a query and
+the reading of its answer.
 
-Every query carries a random token (DNS and NetBIOS transaction id, SNMP request-id) and an
-answer is recognised only if it gives the token back: a datagram that merely arrived from
-the port proves the port open, not the service. Readers never trust a length they read:
-once the token matched, an answer too short or inconsistent for its details still names the
-service, with no details.
+Every query carries a random token (DNS and NetBIOS transaction id, SNMP request-id, SNMPv3
+msgID) and an answer is recognised only if it gives the token back: a datagram that merely
+arrived from the port proves the port open, not the service. Readers never trust a length
+they read: once the token matched, an answer too short or inconsistent for its details
+still names the service, with no details.
 """
 
 from __future__ import annotations
@@ -13,6 +14,21 @@ from __future__ import annotations
 import struct
 from typing import TYPE_CHECKING, Final
 
+from ixion.plugins._ber import (
+    INTEGER,
+    NULL,
+    OCTET_STRING,
+    OID,
+    SEQUENCE,
+    BerError,
+    Tlv,
+    decode_integer,
+    decode_oid,
+    encode_integer,
+    read_all,
+    read_tlv,
+    tlv,
+)
 from ixion.plugins._support import printable
 
 if TYPE_CHECKING:
@@ -25,6 +41,8 @@ __all__ = [
     "nbstat_query",
     "snmp_answer",
     "snmp_get",
+    "snmpv3_discovery",
+    "snmpv3_report",
 ]
 
 #: What reading past the end, or a length that is not one, raises.
@@ -156,31 +174,18 @@ def _node_status(answer: bytes, offset: int, count: int) -> str:
 
 # --- SNMP --------------------------------------------------------------------------------------
 
-_INTEGER, _OCTETS, _NULL, _OID, _SEQUENCE = 0x02, 0x04, 0x05, 0x06, 0x30
 _GET, _RESPONSE = 0xA0, 0xA2
 #: 1.3.6.1.2.1.1.1.0, the agent's own description of its system.
 _SYS_DESCR: Final = bytes.fromhex("2b06010201010100")
 COMMUNITY: Final = b"public"
 
 
-def _tlv(tag: int, content: bytes) -> bytes:
-    size = len(content)
-    if size < 0x80:
-        return bytes([tag, size]) + content
-    length = size.to_bytes((size.bit_length() + 7) // 8, "big")
-    return bytes([tag, 0x80 | len(length)]) + length + content
-
-
-def _integer(value: int) -> bytes:
-    """A non-negative INTEGER in its shortest form (a leading 0 keeps the sign bit clear)."""
-    return _tlv(_INTEGER, value.to_bytes(value.bit_length() // 8 + 1, "big"))
-
-
 def snmp_get(token: int) -> bytes:
     """An SNMPv1 GetRequest for sysDescr.0 with the community ``public``."""
-    binding = _tlv(_SEQUENCE, _tlv(_OID, _SYS_DESCR) + bytes([_NULL, 0]))
-    pdu = _integer(token & 0x7FFFFFFF) + _integer(0) + _integer(0) + _tlv(_SEQUENCE, binding)
-    return _tlv(_SEQUENCE, _integer(0) + _tlv(_OCTETS, COMMUNITY) + _tlv(_GET, pdu))
+    binding = tlv(SEQUENCE, tlv(OID, _SYS_DESCR) + tlv(NULL, b""))
+    pdu = encode_integer(token & 0x7FFFFFFF) + encode_integer(0) + encode_integer(0)
+    pdu += tlv(SEQUENCE, binding)
+    return tlv(SEQUENCE, encode_integer(0) + tlv(OCTET_STRING, COMMUNITY) + tlv(_GET, pdu))
 
 
 def _element(data: bytes, offset: int, tag: int) -> tuple[int, int]:
@@ -201,23 +206,137 @@ def _element(data: bytes, offset: int, tag: int) -> tuple[int, int]:
 def snmp_answer(answer: bytes, token: int) -> str | None:
     """The agent's sysDescr, None if this is not an SNMP response to our request."""
     try:
-        start, _ = _element(answer, 0, _SEQUENCE)
-        _, end = _element(answer, start, _INTEGER)  # version
-        _, end = _element(answer, end, _OCTETS)  # community
+        start, _ = _element(answer, 0, SEQUENCE)
+        _, end = _element(answer, start, INTEGER)  # version
+        _, end = _element(answer, end, OCTET_STRING)  # community
         start, _ = _element(answer, end, _RESPONSE)
-        start, end = _element(answer, start, _INTEGER)
+        start, end = _element(answer, start, INTEGER)
     except _BROKEN:
         return None
     if int.from_bytes(answer[start:end], "big", signed=True) != token & 0x7FFFFFFF:
         return None
     said = f'It answers requests with the community "{COMMUNITY.decode()}".'
     try:
-        _, end = _element(answer, end, _INTEGER)  # error-status
-        _, end = _element(answer, end, _INTEGER)  # error-index
-        start, _ = _element(answer, end, _SEQUENCE)
-        start, _ = _element(answer, start, _SEQUENCE)
-        _, end = _element(answer, start, _OID)
-        start, end = _element(answer, end, _OCTETS)
+        _, end = _element(answer, end, INTEGER)  # error-status
+        _, end = _element(answer, end, INTEGER)  # error-index
+        start, _ = _element(answer, end, SEQUENCE)
+        start, _ = _element(answer, start, SEQUENCE)
+        _, end = _element(answer, start, OID)
+        start, end = _element(answer, end, OCTET_STRING)
     except _BROKEN:
         return said
     return f"{said}\nsysDescr: {printable(answer[start:end], 300)}"
+
+
+# --- SNMPv3 engine discovery (RFC 3412 §6, RFC 3414 §2.4 and §4) --------------------------------
+
+_REPORT: Final = 0xA8
+#: msgFlags: reportable, neither authentication nor privacy (RFC 3412 §6.4).
+_REPORTABLE: Final = b"\x04"
+#: msgSecurityModel of the User-based Security Model (RFC 3411 §5).
+_USM: Final = 3
+#: msgMaxSize: the most an IPv4 UDP datagram can carry.
+_MAX_SIZE: Final = 65507
+#: The usmStats counters (1.3.6.1.6.3.15.1.1.<n>.0) a USM Report names (RFC 3414 §5).
+_USM_COUNTERS: Final = {
+    f"1.3.6.1.6.3.15.1.1.{n}.0": name
+    for n, name in enumerate(
+        (
+            "usmStatsUnsupportedSecLevels",
+            "usmStatsNotInTimeWindows",
+            "usmStatsUnknownUserNames",
+            "usmStatsUnknownEngineIDs",
+            "usmStatsWrongDigests",
+            "usmStatsDecryptionErrors",
+        ),
+        start=1,
+    )
+}
+#: Bytes of an engine id shown: RFC 3411 allows 5 to 32.
+_ENGINE_ID_SHOWN: Final = 32
+
+
+def snmpv3_discovery(token: int) -> bytes:
+    """An SNMPv3 GetRequest with no variables, from no user to no engine, reportable: the
+    probe RFC 3414 §4 describes. An agent answers it with a Report naming its engine id,
+    whatever communities and users it knows, so an agent that speaks only v3 is found too.
+    The token is both the msgID, which the Report must carry back, and the request-id."""
+    ident = token & 0x7FFFFFFF
+    header = tlv(
+        SEQUENCE,
+        encode_integer(ident)
+        + encode_integer(_MAX_SIZE)
+        + tlv(OCTET_STRING, _REPORTABLE)
+        + encode_integer(_USM),
+    )
+    # UsmSecurityParameters: engine id, boots, time, user name, auth and privacy parameters.
+    usm = tlv(
+        SEQUENCE,
+        tlv(OCTET_STRING, b"") + encode_integer(0) + encode_integer(0) + tlv(OCTET_STRING, b"") * 3,
+    )
+    pdu = tlv(
+        _GET, encode_integer(ident) + encode_integer(0) + encode_integer(0) + tlv(SEQUENCE, b"")
+    )
+    scoped = tlv(SEQUENCE, tlv(OCTET_STRING, b"") * 2 + pdu)
+    return tlv(SEQUENCE, encode_integer(3) + header + tlv(OCTET_STRING, usm) + scoped)
+
+
+def snmpv3_report(answer: bytes, token: int) -> str | None:
+    """What an SNMPv3 agent's answer to :func:`snmpv3_discovery` says (its engine id, boots
+    and time, the counter its Report names); None if this is not one: not SNMPv3, another
+    msgID, or a PDU that is neither a Report nor a Response (our own request sent back)."""
+    try:
+        message, _ = read_tlv(answer)
+        if message.tag != SEQUENCE:
+            return None
+        version, header, security, scoped = read_all(message.value)[:4]
+        if decode_integer(version) != 3 or header.tag != SEQUENCE:
+            return None
+        if decode_integer(read_all(header.value)[0]) != token & 0x7FFFFFFF:
+            return None
+        # The answer to a request without privacy is a plaintext ScopedPDU.
+        if scoped.tag != SEQUENCE or read_all(scoped.value)[2].tag not in (_REPORT, _RESPONSE):
+            return None
+    except _BROKEN:  # BerError is a ValueError; so is unpacking fewer elements than asked
+        return None
+    said = "It answers SNMPv3 (engine discovery, RFC 3414)."
+    try:
+        engine = _engine(security)
+        counter = _counter(read_all(scoped.value)[2])
+    except _BROKEN:
+        return said
+    return "\n".join(part for part in (said, engine, counter) if part)
+
+
+def _engine(security: Tlv) -> str:
+    """The authoritative engine's id, boots and time, from msgSecurityParameters."""
+    if security.tag != OCTET_STRING:
+        raise BerError("msgSecurityParameters is not an OCTET STRING")
+    usm, _ = read_tlv(security.value)
+    if usm.tag != SEQUENCE:
+        raise BerError("UsmSecurityParameters is not a SEQUENCE")
+    engine_id, boots, clock = read_all(usm.value)[:3]
+    if engine_id.tag != OCTET_STRING or not engine_id.value:
+        return ""
+    shown = engine_id.value[:_ENGINE_ID_SHOWN].hex()
+    # RFC 3411 §5 SnmpEngineID: with the first bit set, the first four bytes are the
+    # agent vendor's IANA enterprise number (8072: Net-SNMP).
+    vendor = ""
+    if engine_id.value[0] & 0x80 and len(engine_id.value) >= 5:
+        enterprise = int.from_bytes(engine_id.value[:4], "big") & 0x7FFFFFFF
+        vendor = f" (enterprise {enterprise})"
+    return (
+        f"Engine ID: {shown}{vendor}; engine boots {decode_integer(boots)}, "
+        f"engine time {decode_integer(clock)} s"
+    )
+
+
+def _counter(pdu: Tlv) -> str:
+    """``Report: usmStatsUnknownEngineIDs``, the first variable a Report binds."""
+    if pdu.tag != _REPORT:
+        return ""
+    bindings = read_all(read_all(pdu.value)[3].value)
+    if not bindings:
+        return ""
+    oid = decode_oid(read_all(bindings[0].value)[0])
+    return f"Report: {_USM_COUNTERS.get(oid, oid)}"

@@ -8,8 +8,9 @@ answer taken as that service's, and its KB name (``Known/udp/<port>``,
 ``Services/udp/<name>``, the names the feed's scripts look for) recorded. Every request is
 harmless: queries, status requests, a read of a file that does not exist.
 
-Not every listening service answers: a syslog server never does, an SNMP agent ignores a
-community it does not know, a RADIUS server a request it cannot authenticate. Such a port
+Not every listening service answers: a syslog server never does, an SNMP agent without
+SNMPv3 ignores a community it does not know (hence a v3 engine discovery beside the v1
+request), a RADIUS server a request it cannot authenticate. Such a port
 stays "open|filtered" however it is asked.
 """
 
@@ -28,6 +29,8 @@ from ixion.plugins._udp_formats import (
     nbstat_query,
     snmp_answer,
     snmp_get,
+    snmpv3_discovery,
+    snmpv3_report,
 )
 
 if TYPE_CHECKING:
@@ -50,6 +53,14 @@ class Probe:
     read: Callable[[bytes, int], str | None]
     #: The service answers from another port than the one asked (TFTP).
     any_source_port: bool = False
+    #: More requests sent after ``request`` in each try, for a service that may understand
+    #: only one of them (an SNMP agent: v1 with a community it knows, or v3 alone); ``read``
+    #: recognises the answer to any of them.
+    also: tuple[Callable[[int], bytes], ...] = ()
+
+    def requests(self, token: int) -> list[bytes]:
+        """The datagrams of one try, ``request`` first."""
+        return [self.request(token), *(extra(token) for extra in self.also)]
 
 
 def identify(probe: Probe, answer: bytes, token: int) -> str | None:
@@ -221,6 +232,14 @@ def _rip_read(answer: bytes, token: int) -> str | None:
     return f"It sent {(len(answer) - 4) // 20} route(s)."
 
 
+def _snmp_read(answer: bytes, token: int) -> str | None:
+    """An SNMPv1 response to our community (with the sysDescr it gave), or an SNMPv3 Report
+    to our engine discovery: an agent drops a community it does not know, but answers the
+    discovery whatever it is configured with, unless it has no SNMPv3 at all."""
+    found = snmp_answer(answer, token)
+    return found if found is not None else snmpv3_report(answer, token)
+
+
 def _text_request(token: int) -> bytes:
     return b"ixion %08x\r\n" % token
 
@@ -264,7 +283,7 @@ PROBES: Final = {
         Probe("rpc-portmap", "An ONC RPC portmapper (rpcbind)", _rpc_request, _rpc_read),
         Probe("ntp", "An NTP server", _ntp_request, _ntp_read),
         Probe("netbios-ns", "A NetBIOS name service", nbstat_query, nbstat_answer),
-        Probe("snmp", "An SNMP agent", snmp_get, snmp_answer),
+        Probe("snmp", "An SNMP agent", snmp_get, _snmp_read, also=(snmpv3_discovery,)),
         Probe("isakmp", "An IKE (IPsec) endpoint", _ike_request, _ike_read),
         Probe("rip", "A RIP router", _rip_request, _rip_read),
         Probe("ipmi", "A management controller (RMCP)", _asf_ping, _asf_read),

@@ -27,7 +27,9 @@ KB keys (spec §6.5), the feed's: ``Services/<name>`` = port (``www`` for HTTP),
 ``FindService/tcp/<port>/get_http`` (byte for byte: :func:`ixion.plugin_api.kb.kb_text`),
 ``Services/unknown`` for the rest. ixion's own: ``ixion/service/tcp/<port>`` = the name
 ``nmap -sV`` gives the service (``http``, ``ssl/http``...; ``ssl/unknown`` for an unknown
-service behind TLS), and ``ixion/service_failure/tcp/<port>``, why a port stayed unknown.
+service behind TLS), written through :meth:`PluginContext.name_service`, which also names
+the port in its PORT line and results (the host's TCP ports wait for this plugin to end:
+``detects_services``), and ``ixion/service_failure/tcp/<port>``, why a port stayed unknown.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from typing import TYPE_CHECKING, Final
 from ixion.plugin_api.kb import FIND_SERVICE_DONE, kb_text
 from ixion.plugin_api.metadata import Category, PluginInfo, PluginPreference, PreferenceType
 from ixion.plugin_api.qod import Qod, QodType
+from ixion.plugin_api.service_names import SERVICE_NAME_KEY
 from ixion.plugins._service_probes import (
     AMBIGUOUS,
     GET,
@@ -70,7 +73,7 @@ MAX_BANNER: Final = 4096
 #: Bytes read of an answer to a probe: an HTTP head and the start of a 400 page.
 MAX_ANSWER: Final = 16 * 1024
 #: KB key templates: the name ``nmap -sV`` gives the port's service, and why none was found.
-SERVICE_NAME: Final = "ixion/service/tcp/{port}"
+SERVICE_NAME: Final = SERVICE_NAME_KEY.format(proto="tcp", port="{port}")
 SERVICE_FAILURE: Final = "ixion/service_failure/tcp/{port}"
 
 #: What a probe may raise: ConnectionResetError, ssl.SSLError... are all OSErrors;
@@ -102,6 +105,7 @@ INFO = PluginInfo(
         "every later check; a service nobody expected on a port is worth a question in itself."
     ),
     dependencies=("tcp_scanner.py",),
+    detects_services=True,
     preferences=(
         PluginPreference(BANNER_WAIT, PreferenceType.ENTRY, "3"),
         PluginPreference(PORT_BUDGET, PreferenceType.ENTRY, "60"),
@@ -347,7 +351,7 @@ def _record(ctx: PluginContext, port: _Port) -> None:
     if kind is None:
         kb.add("Services/unknown", number)
         if tls:
-            kb.replace(SERVICE_NAME.format(port=number), "ssl/unknown")
+            ctx.name_service(number, "tcp", "ssl/unknown")
         reason = "; ".join(port.problems) or "nothing recognisable"
         kb.replace(SERVICE_FAILURE.format(port=number), reason)
         ctx.log.info("port %d: service not identified: %s", number, reason)
@@ -361,7 +365,7 @@ def _record(ctx: PluginContext, port: _Port) -> None:
     ctx.log.debug("port %d: %s%s, after: %s", number, ssl, kind.nmap, "; ".join(port.problems))
     kb.add(f"Services/{kind.key}", number)
     kb.replace(f"Known/tcp/{number}", kind.key)
-    kb.replace(SERVICE_NAME.format(port=number), ssl + kind.nmap)
+    ctx.name_service(number, "tcp", ssl + kind.nmap)
     raw = http_head(port.evidence) if kind.key == "www" else port.evidence
     quoted = quote(kind.key, raw)
     if kind.banner is not None:

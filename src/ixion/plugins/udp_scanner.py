@@ -1,12 +1,13 @@
 """A UDP scanner over the UDP ports of ``port_range`` (its ``U:`` part, spec §5.2).
 
-Each port gets one datagram, a request of its service's protocol where one is known
-(:mod:`ixion.plugins._udp_probes`), sent through :meth:`PluginContext.datagram`, so only
-to the scanned host. A port is classified as nmap does:
+Each port gets one datagram (SNMP two: v1 and v3), a request of its service's protocol
+where one is known (:mod:`ixion.plugins._udp_probes`), sent through
+:meth:`PluginContext.datagram`, so only to the scanned host. A port is classified as nmap
+does:
 
 * an answer: **open**, reported (``Ports/udp/<port>``, a PORT and a NOTE saying what
-  answered; ``Known/udp/<port>`` and ``Services/udp/<name>`` when the answer is that of the
-  service asked);
+  answered; ``Known/udp/<port>``, ``Services/udp/<name>`` and the PORT's service name, as
+  ``nmap -sV`` gives it, when the answer is that of the service asked);
 * ICMP port unreachable: **closed**;
 * other ICMP errors: **filtered**;
 * silence after every retry: **open|filtered**, which UDP cannot tell apart (a service that
@@ -70,6 +71,9 @@ _RETRY_DELAY: Final = 0.05
 _SLACK: Final = 0.002
 #: Bytes of an unrecognised answer quoted in its note.
 _QUOTED: Final = 80
+#: What ``nmap -sV`` calls the services whose KB name (the feed's) differs; a PORT line
+#: names a port as nmap would.
+_NMAP_NAMES: Final = {"rpc-portmap": "rpcbind"}
 
 INFO = PluginInfo(
     id=90000003,
@@ -212,11 +216,12 @@ async def _exchange(
     datagrams: Datagrams, port: int, probe: Probe, timing: Timing, pacer: Pacer
 ) -> Verdict:
     token = secrets.randbits(32)
-    request = probe.request(token)
+    requests = probe.requests(token)
     for _ in range(1 + timing.retries):
-        await pacer.wait()
         try:
-            await datagrams.send(request)
+            for request in requests:  # one, or a few for a service asked several ways
+                await pacer.wait()
+                await datagrams.send(request)
             answer = await datagrams.recv()
         except ConnectionRefusedError:
             return Verdict(port, State.CLOSED, probe)
@@ -257,10 +262,13 @@ async def scan_udp(
 
 
 def report_open(ctx: PluginContext, verdict: Verdict) -> None:
-    """An open port: the PORT, what answered (a NOTE), and the service's KB keys."""
+    """An open port: the PORT (naming the service when its answer was that service's),
+    what answered (a NOTE), and the service's KB keys."""
     port, probe = verdict.port, verdict.probe
-    ctx.add_port(port, "udp")
-    if verdict.detail is not None:
+    recognised = verdict.detail is not None
+    service = _NMAP_NAMES.get(probe.service, probe.service) if recognised else ""
+    ctx.add_port(port, "udp", service=service)
+    if recognised:
         ctx.kb.replace(f"Known/udp/{port}", probe.service)
         ctx.kb.add(f"Services/udp/{probe.service}", port)
         text = f"{probe.label} answers on this port ({probe.service})."

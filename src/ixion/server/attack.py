@@ -5,7 +5,9 @@ are expanded lazily, names resolved, and every host the user's rules refuse is s
 the E002 error at the end. The engine's events become TIME / STATUS / PORT / HOLE / INFO /
 NOTE / FINISHED messages as they happen, while the client's input is still read: STOP_ATTACK,
 STOP_WHOLE_TEST, and the orders that are valid during a scan. A client that leaves stops its
-scan (non-detached scans do not outlive their client, §4.6).
+scan (non-detached scans do not outlive their client, §4.6). Each host's events pass its
+:class:`~ixion.engine.port_gate.PortGate` first, so that its ports and results name the
+services detected there (:mod:`ixion.server.port_names`).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from ixion.engine.events import (
     Severity,
 )
 from ixion.engine.job import HostJob, ScanSettings
+from ixion.engine.port_gate import PortGate
 from ixion.engine.scan import Scan
 from ixion.engine.target_blocks import network_hosts
 from ixion.engine.targets import TargetError, parse_targets
@@ -50,9 +53,10 @@ from ixion.ntp import (
     Time,
     TimeKind,
 )
-from ixion.plugin_api.ports import PortRangeError, Transport, parse_port_range
+from ixion.plugin_api.ports import PortRangeError, parse_port_range
 from ixion.server.confidence import Confidence
 from ixion.server.plugin_choice import enabled_ids
+from ixion.server.port_names import port_name
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
@@ -154,6 +158,8 @@ class Attack:
         #: Hosts the client stopped one by one (STOP_ATTACK): their test counts as complete.
         self._host_stops: set[str] = set()
         self._scan: Scan | None = None
+        #: Each host's ports, held and named, while its scan runs.
+        self._gates: dict[str, PortGate] = {}
         #: Findings below ``min_qod`` are held back and listed at each host's end.
         self._confidence = Confidence(
             settings.min_qod, lambda: {p.info.id: p.info.name for p in service.plugins.all}, user
@@ -307,6 +313,13 @@ class Attack:
     # --- events to messages --------------------------------------------------------------------
 
     async def _forward(self, event: Event) -> None:
+        gate = self._gates.get(event.host) or self._gates.setdefault(event.host, PortGate())
+        if isinstance(event, HostFinished):
+            del self._gates[event.host]
+        for passed in gate.admit(event):
+            await self._show(passed)
+
+    async def _show(self, event: Event) -> None:
         if isinstance(event, KbWrites | PluginEnded):
             if self._record is not None:
                 await self._record.note(event)
@@ -317,7 +330,7 @@ class Attack:
             when = ctime(event.when)
             await self._out(Time(kind=TimeKind.HOST_START, host=event.host, when=when), event.host)
         elif isinstance(event, PortFound):
-            port = self._port_ref(event.port, event.proto)
+            port = self._port_ref(event.port, event.proto, event.service)
             await self._out(Port(host=event.host, port=port), event.host, event.plugin_id)
         elif isinstance(event, Finding):
             if self._confidence.admits(event):
@@ -336,7 +349,7 @@ class Attack:
         report = Report(
             kind=_SEVERITY_KIND[event.severity],
             host=event.host,
-            port=self._port_ref(event.port, event.proto),
+            port=self._port_ref(event.port, event.proto, event.service),
             text=event.text,
             plugin_id=str(event.plugin_id),
         )
@@ -364,16 +377,15 @@ class Attack:
             starts = isinstance(msg, Time) and msg.kind is TimeKind.HOST_START
             await self._record.send(msg, host, plugin, starts_host=starts)
 
-    def _port_ref(self, port: int, proto: str) -> PortRef:
-        """``name (port/proto)``; a protocol no NTP line can carry (a NASL script may report
-        ``protocol:"a b"``) is logged and read as tcp rather than ending the scan."""
+    def _port_ref(self, port: int, proto: str, detected: str = "") -> PortRef:
+        """``name (port/proto)``, named by :func:`port_name`; a protocol no NTP line can
+        carry (a NASL script may report ``protocol:"a b"``) is logged and read as tcp rather
+        than ending the scan."""
         try:
             if port <= 0:
                 return PortRef.general(proto)
-            name = None
-            if proto in ("tcp", "udp"):
-                name = self._service.services.get((port, Transport(proto)))
-            return PortRef(service=name or "unknown", number=port, protocol=proto)
+            name = port_name(detected, port, proto, self._service.services)
+            return PortRef(service=name, number=port, protocol=proto)
         except (ValueError, LocalProtocolError) as exc:
             log.warning("%s: unusable result protocol (%s); reported as tcp", self._user, exc)
-            return self._port_ref(port, "tcp")
+            return self._port_ref(port, "tcp", detected)

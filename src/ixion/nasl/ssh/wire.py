@@ -7,7 +7,9 @@ primitives. It covers what a scan without working credentials reaches (RFC 4253,
 * the identification strings (the server's, as ``ssh_get_server_banner`` shows it);
 * key exchange: curve25519-sha256, ecdh-sha2-nistp256/384/521, diffie-hellman-group14;
   the server's host key signature over the exchange hash is checked (Ed25519, ECDSA, RSA);
-* aes128/192/256-ctr with hmac-sha2-256/512 or hmac-sha1, no compression;
+* chacha20-poly1305@openssh.com, aes256/128-gcm@openssh.com (preferred, in that order,
+  as OpenSSH prefers them), and aes128/192/256-ctr with hmac-sha2-256/512 or hmac-sha1;
+  no compression (the packet protection itself is :mod:`ixion.nasl.ssh.ciphers`'s);
 * ``none``, ``password`` and ``keyboard-interactive`` authentication, and the issue banner
   (``SSH_MSG_USERAUTH_BANNER``) a server may send before them; ``publickey`` is
   :mod:`ixion.nasl.ssh.auth`'s, over :meth:`SshClient.userauth` and the session id.
@@ -20,14 +22,12 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import hmac
 import os
 import struct
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
-from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
-
+from ixion.nasl.ssh.ciphers import CIPHERS, MACS, PacketCipher, key_sizes, new_cipher, takes_mac
 from ixion.nasl.ssh.kex import (
     HOST_KEYS,
     KEX,
@@ -44,15 +44,11 @@ from ixion.nasl.ssh.kex import (
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from cryptography.hazmat.primitives.ciphers import CipherContext
-
     from ixion.nasl.network.host import Connection
 
 __all__ = ["CLIENT_VERSION", "SshClient", "SshError", "SshSession"]
 
 CLIENT_VERSION: Final = b"SSH-2.0-ixion_0.1"
-_CIPHERS: Final = {"aes128-ctr": 16, "aes192-ctr": 24, "aes256-ctr": 32}
-_MACS: Final = {"hmac-sha2-256": "sha256", "hmac-sha2-512": "sha512", "hmac-sha1": "sha1"}
 _MAX_PACKET: Final = 256 * 1024
 _MAX_PREAMBLE: Final = 50  # lines a server may send before its identification
 #: Messages ``receive`` skips (IGNORE, DEBUG, banners) before it gives up on the server.
@@ -64,17 +60,6 @@ DISCONNECT, IGNORE, UNIMPLEMENTED, DEBUG, SERVICE_REQUEST, SERVICE_ACCEPT = 1, 2
 KEXINIT, NEWKEYS, KEX_REPLY = 20, 21, 31
 USERAUTH_REQUEST, USERAUTH_FAILURE, USERAUTH_SUCCESS, USERAUTH_BANNER = 50, 51, 52, 53
 USERAUTH_INFO_REQUEST, USERAUTH_INFO_RESPONSE = 60, 61
-
-
-class _Keys:
-    """One direction's cipher and MAC once NEWKEYS took effect."""
-
-    def __init__(self, cipher: CipherContext, mac_key: bytes, mac: str) -> None:
-        self.cipher, self.mac_key, self.mac = cipher, mac_key, mac
-        self.mac_size = hashlib.new(mac).digest_size
-
-    def sign(self, seq: int, packet: bytes) -> bytes:
-        return hmac.new(self.mac_key, struct.pack(">I", seq) + packet, self.mac).digest()
 
 
 class SshClient:
@@ -90,8 +75,8 @@ class SshClient:
         self.issue_banner: bytes | None = None
         self._buffer = b""
         self._seq_out = self._seq_in = 0
-        self._out: _Keys | None = None
-        self._in: _Keys | None = None
+        self._out: PacketCipher | None = None
+        self._in: PacketCipher | None = None
         self._service = False
         self._hash_name = "sha256"
 
@@ -135,34 +120,26 @@ class SshClient:
             raise SshError(f"writing to the server: {err}") from err
 
     def send(self, payload: bytes) -> None:
-        block = 16 if self._out else 8
-        pad = block - (5 + len(payload)) % block
+        out = self._out
+        block = out.block if out else 8
+        # RFC 4253 §6: the padding rounds the packet up to the block, the length field
+        # included, except for AEAD ciphers, which leave it out (ciphers.py says why).
+        covered = 1 + len(payload) if out and out.length_apart else 5 + len(payload)
+        pad = block - covered % block
         if pad < 4:
             pad += block
         packet = struct.pack(">IB", 1 + len(payload) + pad, pad) + payload + os.urandom(pad)
-        if self._out is None:
-            self._write(packet)
-        else:
-            mac = self._out.sign(self._seq_out, packet)
-            self._write(self._out.cipher.update(packet) + mac)
+        self._write(packet if out is None else out.seal(self._seq_out, packet))
         self._seq_out = (self._seq_out + 1) & 0xFFFFFFFF
 
     def _read_packet(self) -> bytes:
         keys = self._in
-        first = self._fill(16 if keys else 5)
-        if keys:
-            first = keys.cipher.update(first)
-        length = struct.unpack(">I", first[:4])[0]
+        head = self._fill(keys.head_size if keys else 5)
+        length = keys.start(self._seq_in, head) if keys else struct.unpack(">I", head[:4])[0]
         if not 5 <= length <= _MAX_PACKET:
             raise SshError(f"bad packet length {length}")
-        rest = self._fill(4 + length - len(first))
-        if keys:
-            rest = keys.cipher.update(rest)
-            packet = first + rest
-            if not hmac.compare_digest(keys.sign(self._seq_in, packet), self._fill(keys.mac_size)):
-                raise SshError("bad MAC on a packet from the server")
-        else:
-            packet = first + rest
+        rest = self._fill(4 + length - len(head) + (keys.tag_size if keys else 0))
+        packet = keys.finish(self._seq_in, head, rest) if keys else head + rest
         self._seq_in = (self._seq_in + 1) & 0xFFFFFFFF
         pad = packet[4]
         return packet[5 : 4 + length - pad]
@@ -212,8 +189,8 @@ class SshClient:
             raise SshError("the server did not identify itself as SSH")
         if not self.server_version.startswith((b"SSH-2.0-", b"SSH-1.99-")):
             raise SshError(f"unsupported protocol {self.server_version!r}")
-        cs = [c for c in (cs_ciphers or _CIPHERS) if c in _CIPHERS]
-        sc = [c for c in (sc_ciphers or _CIPHERS) if c in _CIPHERS]
+        cs = [c for c in (cs_ciphers or CIPHERS) if c in CIPHERS]
+        sc = [c for c in (sc_ciphers or CIPHERS) if c in CIPHERS]
         keys = [k for k in (host_keys or HOST_KEYS) if k in HOST_KEYS]
         ours = (
             bytes([KEXINIT])
@@ -222,7 +199,7 @@ class SshClient:
             + name_list(keys)
             + name_list(cs)
             + name_list(sc)
-            + name_list(tuple(_MACS)) * 2
+            + name_list(tuple(MACS)) * 2
             + name_list(("none",)) * 2
             + string(b"") * 2
             + b"\0"
@@ -235,11 +212,14 @@ class SshClient:
         lists = [message.names() for _ in range(10)]
         kex = choose(KEX, lists[0], "key exchange")
         choose(keys, lists[1], "host key")
+        cs_cipher, sc_cipher = choose(cs, lists[2], "cipher"), choose(sc, lists[3], "cipher")
+        # An AEAD cipher authenticates by itself: its direction's MAC list is not looked at
+        # (OpenSSH's rule for its @openssh.com AEAD ciphers), and may share nothing with ours.
         chosen = (
-            choose(cs, lists[2], "cipher"),
-            choose(sc, lists[3], "cipher"),
-            choose(tuple(_MACS), lists[4], "MAC"),
-            choose(tuple(_MACS), lists[5], "MAC"),
+            cs_cipher,
+            sc_cipher,
+            choose(tuple(MACS), lists[4], "MAC") if takes_mac(cs_cipher) else None,
+            choose(tuple(MACS), lists[5], "MAC") if takes_mac(sc_cipher) else None,
         )
         choose(("none",), lists[6], "compression")
         choose(("none",), lists[7], "compression")
@@ -272,7 +252,11 @@ class SshClient:
         return secret, exchange_hash
 
     def _install(
-        self, kex: str, secret: int, exchange_hash: bytes, chosen: tuple[str, str, str, str]
+        self,
+        kex: str,
+        secret: int,
+        exchange_hash: bytes,
+        chosen: tuple[str, str, str | None, str | None],
     ) -> None:
         if not self.session_id:
             self.session_id = exchange_hash
@@ -288,13 +272,16 @@ class SshClient:
 
         cs_cipher, sc_cipher, cs_mac, sc_mac = chosen
 
-        def keys(iv: bytes, key: bytes, mac_key: bytes, cipher: str, mac: str) -> _Keys:
-            ctr = Cipher(algorithms.AES(derive(key, _CIPHERS[cipher])), modes.CTR(derive(iv, 16)))
-            size = hashlib.new(_MACS[mac]).digest_size
-            return _Keys(ctr.encryptor(), derive(mac_key, size), _MACS[mac])
+        def keys(letters: bytes, cipher: str, mac: str | None) -> PacketCipher:
+            # RFC 4253 §7.2: the letters name the IV, the encryption key, the MAC key.
+            iv, key, mac_key = (
+                derive(letters[at : at + 1], size) if size else b""
+                for at, size in enumerate(key_sizes(cipher, mac))
+            )
+            return new_cipher(cipher, mac, iv, key, mac_key)
 
-        self._out = keys(b"A", b"C", b"E", cs_cipher, cs_mac)
-        self._in = keys(b"B", b"D", b"F", sc_cipher, sc_mac)
+        self._out = keys(b"ACE", cs_cipher, cs_mac)
+        self._in = keys(b"BDF", sc_cipher, sc_mac)
 
     # -- user authentication -----------------------------------------------------------------
     def _request(self, user: bytes, method: bytes, extra: bytes = b"") -> Reader:
