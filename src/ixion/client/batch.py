@@ -200,7 +200,10 @@ async def _send_orders(
     attachments: tuple[tuple[str, bytes], ...],
 ) -> None:
     plugins = offer.plugins.plugins if offer.plugins is not None else ()
-    await connection.send(Preferences(items=preferences_to_send(rc, plugins)))
+    # ixiond reads plugin_set terms: a whole feed goes as "all;", not 135,000 ids.
+    reads_terms = (offer.preference("server_info_nessusd_version") or "").startswith("ixiond ")
+    items = preferences_to_send(rc, plugins, terms=reads_terms)
+    await connection.send(Preferences(items=items))
     await _expect(connection, PreferencesErrors)
     for name, data in attachments:
         await connection.send(AttachedFile(name=name, data=data))

@@ -24,7 +24,7 @@ from ixion.ntp import Category
 from ixion.plugin_api.selection import Selection, TermKind, parse_terms
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Sequence
+    from collections.abc import Collection, Iterable, Sequence
 
     from ixion.client.rcfile import RcFile
     from ixion.ntp import PluginRecord
@@ -33,6 +33,7 @@ __all__ = [
     "CLIENT_FLAGS",
     "PluginChoices",
     "adopt_server_preferences",
+    "compact_plugin_set",
     "files_to_upload",
     "plugin_enabled",
     "plugin_set",
@@ -128,29 +129,71 @@ def plugin_enabled(rc: RcFile, plugin: PluginRecord) -> bool:
     return PluginChoices(rc).enabled(plugin)
 
 
-def plugin_set(rc: RcFile, plugins: Sequence[PluginRecord]) -> str:
+def plugin_set(rc: RcFile, plugins: Sequence[PluginRecord], *, terms: bool = False) -> str:
     """The ``plugin_set`` value: enabled ids, plugins then scanners, each ending in ``;``.
 
     The order within each group is the server's PLUGIN_LIST order; ``0`` when nothing is
     enabled, because an empty value would mean "every plugin" (spec §3.10, §10.27). Terms are
-    sent as the ids they stand for, which a classic nessusd reads too.
+    sent as the ids they stand for, which a classic nessusd reads too. ``terms``: the server
+    is ixiond, which reads :mod:`~ixion.plugin_api.selection` terms, so the same choice goes
+    out in words (:func:`compact_plugin_set`) instead of a line of 135,000 ids.
     """
     choices = PluginChoices(rc)
     scanners = [p for p in plugins if p.category is Category.SCANNER]
     others = [p for p in plugins if p.category is not Category.SCANNER]
     enabled = dict.fromkeys(p.id for p in (*others, *scanners) if choices.enabled(p))
+    if terms:
+        return compact_plugin_set(enabled.keys(), plugins)
     return "".join(f"{plugin_id};" for plugin_id in enabled) or "0"
 
 
-def preferences_to_send(rc: RcFile, plugins: Sequence[PluginRecord]) -> tuple[tuple[str, str], ...]:
+def compact_plugin_set(enabled: Collection[str], plugins: Sequence[PluginRecord]) -> str:
+    """``enabled`` (ids of ``plugins``) as ixiond's terms: ``all``, else per family either
+    ``family:NAME`` (with ``!id`` for each left out, when fewer are out than in) or the ids.
+
+    An id or family that a term cannot carry (not a number; ``;``, a line break or outer
+    spaces in a family name) goes as ids, so the server selects exactly ``enabled``.
+    """
+    if not enabled:
+        return "0"
+    if all(p.id in enabled for p in plugins) and all(p.id.isdigit() for p in plugins):
+        return "all;"
+    families: dict[str, list[PluginRecord]] = {}
+    for plugin in plugins:
+        families.setdefault(plugin.family.casefold(), []).append(plugin)
+    items: list[str] = []
+    for members in families.values():
+        on = [p.id for p in members if p.id in enabled]
+        if not on:
+            continue
+        off = [p.id for p in members if p.id not in enabled]
+        family = members[0].family
+        nameable = (
+            bool(family)
+            and family == family.strip()
+            and not any(c in family for c in ";\r\n")
+            and all(p.id.isdigit() for p in members)
+        )
+        if nameable and len(off) < len(on):
+            items.append(f"family:{family}")
+            items.extend(f"!{plugin_id}" for plugin_id in off)
+        else:
+            items.extend(on)
+    return "".join(f"{item};" for item in items)
+
+
+def preferences_to_send(
+    rc: RcFile, plugins: Sequence[PluginRecord], *, terms: bool = False
+) -> tuple[tuple[str, str], ...]:
     """The items of the batch client's PREFERENCES block (spec §3.10, §9.2).
 
     The five ``ntp_*`` flags, then SERVER_PREFS with booleans as ``yes``/``no`` and
     ``plugin_set`` computed from the plugin list (in its place if the section has one,
-    else last), then PLUGINS_PREFS with each value cut at its first ``;``: for a radio
-    preference that leaves the chosen option of an ``a;b;c`` list.
+    else last; in words when ``terms``, see :func:`plugin_set`), then PLUGINS_PREFS with
+    each value cut at its first ``;``: for a radio preference that leaves the chosen option
+    of an ``a;b;c`` list.
     """
-    computed = plugin_set(rc, plugins)
+    computed = plugin_set(rc, plugins, terms=terms)
     server = [(key, format_value(value)) for key, value in rc.section(SERVER_PREFS).items]
     if any(key == "plugin_set" for key, _ in server):
         server = [(key, computed if key == "plugin_set" else value) for key, value in server]

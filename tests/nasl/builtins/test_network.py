@@ -107,6 +107,19 @@ def test_source_port_and_udp_sockets(http: HttpService) -> None:
     assert out == b"1\n4 1\n!! warning: <script>:6: close: 1000000 is not an open socket\n"
 
 
+def test_recv_of_zero_bytes_is_null_and_quiet_a_negative_length_warns(http: HttpService) -> None:
+    """As the C interpreter: NULL for both; zero is how http_keepalive.inc reads the last
+    chunk of a chunked body, so only the script's mistake is a warning."""
+    source = b"""
+        soc = open_sock_tcp(%d);
+        display(isnull(recv(socket: soc, length: 0)), "\\n");
+        display(isnull(recv(socket: soc, length: -1)), "\\n");
+        close(soc);
+    """ % (http.port,)
+    out, _ = run(source)
+    assert out == b"1\n!! warning: <script>:4: recv: length must be positive\n1\n"
+
+
 def test_every_socket_is_closed_when_the_script_ends(http: HttpService) -> None:
     captured: list[SocketConnection] = []
 

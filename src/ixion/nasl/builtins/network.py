@@ -188,7 +188,11 @@ def _recv(call: Call) -> Value:
     if sock is None:
         return None
     if length <= 0:
-        call.warn("recv: length must be positive")
+        # NULL, as the C interpreter answers. Zero is routine (http_keepalive.inc reads the
+        # last chunk of a chunked body with length:0), so only a missing or negative length,
+        # a script's mistake, is worth a warning.
+        if length < 0:
+            call.warn("recv: length must be positive")
         return None
     length = min(length, call.rt.services.limits.max_string)
     wanted = max(1, min(call.integer("min", 0), length))
