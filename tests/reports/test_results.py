@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import re
+from dataclasses import replace
+from typing import Any
+
 import pytest
 
 from ixion.reports import (
     Finding,
     HostsRejected,
     OpenPort,
+    PluginFacts,
     ScanResults,
     Severity,
     Timestamp,
@@ -93,3 +98,42 @@ def test_a_host_with_only_timestamps_did_not_report() -> None:
         events=(Timestamp(kind=TimestampKind.HOST_START, when=WHEN, host="198.18.0.9"),)
     )
     assert results.reporting_hosts == ()
+
+
+# --- plugin facts ----------------------------------------------------------------------------
+
+
+def test_a_record_has_no_plugin_facts_unless_given_and_looks_them_up_by_id() -> None:
+    assert ScanResults().plugins == ()
+    services = PluginFacts(id="10330", name="Services", family="Service detection")
+    results = ScanResults(events=(_finding("h", Severity.NOTE),), plugins=(services,))
+    assert results.plugin("10330") is services
+    assert results.plugin("10331") is None
+    assert results.plugin(None) is None
+
+
+def test_records_with_the_same_events_and_facts_are_equal_and_hash_alike() -> None:
+    facts = (PluginFacts(id="1", name="One"),)
+    assert ScanResults(plugins=facts) == ScanResults(plugins=facts)
+    assert hash(ScanResults(plugins=facts)) == hash(ScanResults(plugins=facts))
+    assert ScanResults(plugins=facts) != ScanResults()
+    assert replace(ScanResults(plugins=facts), plugins=()).plugin("1") is None
+
+
+def test_a_plugin_id_is_listed_once() -> None:
+    with pytest.raises(ValueError, match="two plugin facts have the same id"):
+        ScanResults(plugins=(PluginFacts(id="1", name="a"), PluginFacts(id="1", name="b")))
+
+
+@pytest.mark.parametrize(
+    ("changes", "problem"),
+    [
+        ({"id": "0"}, "bad plugin id '0'"),
+        ({"name": ""}, "plugin name must be non-empty text on one line"),
+        ({"family": "a\nb"}, "plugin family must be on one line"),
+        ({"category": "x\r"}, "plugin category must be on one line"),
+    ],
+)
+def test_plugin_facts_are_checked(changes: dict[str, Any], problem: str) -> None:
+    with pytest.raises(ValueError, match=re.escape(problem)):
+        replace(PluginFacts(id="10330", name="Services"), **changes)

@@ -11,12 +11,16 @@ kept as the server wrote them: ports as their wire text (``ssh (22/tcp)``, ``gen
 spec §3.5 says only the ``(<port>/<proto>)`` part is structured) and times as the server's
 ``ctime()`` text (local time of an unknown zone, so it cannot become a ``datetime``
 faithfully, spec §3.6).
+
+Beside the events, the record may carry :class:`PluginFacts`, what the client learnt about
+the plugins from the server's plugin list, so that writers can name a finding's plugin and
+family. A record read from NBE has none; writers then show the plugin id alone.
 """
 
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TypeAlias
 
 __all__ = [
@@ -24,6 +28,7 @@ __all__ = [
     "Finding",
     "HostsRejected",
     "OpenPort",
+    "PluginFacts",
     "ScanResults",
     "Severity",
     "Timestamp",
@@ -143,14 +148,62 @@ class HostsRejected:
             _check_host(host)
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PluginFacts:
+    """What the client knows about a plugin from the server's PLUGIN_LIST (spec §3.2).
+
+    Optional context for writers: a finding carries only its plugin's id, and a report
+    that names the check and its family reads better. A record read back from NBE has
+    none, so every writer falls back to the id. Lists are as the server sent them.
+    """
+
+    id: str
+    name: str
+    family: str = ""
+    #: The PLUGIN_LIST category word (``infos``, ``attack``...).
+    category: str = ""
+    summary: str = ""
+    cve: tuple[str, ...] = ()
+    bid: tuple[str, ...] = ()
+    #: ``NAME:value`` references.
+    xrefs: tuple[str, ...] = ()
+    #: How to fix what the plugin finds, where the server said (OTP's ``solution`` tag).
+    solution: str = ""
+
+    def __post_init__(self) -> None:
+        _check_plugin_id(self.id)
+        _check_line("plugin name", self.name)
+        # Sent raw on the wire, so one line each; empty when the server did not say.
+        for what, value in (("family", self.family), ("category", self.category)):
+            if "\n" in value or "\r" in value:
+                raise ValueError(f"plugin {what} must be on one line: {value!r}")
+
+
 Event: TypeAlias = Timestamp | OpenPort | Finding | HostsRejected
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ScanResults:
-    """Everything a scan reported, in arrival order."""
+    """Everything a scan reported, in arrival order, and what is known of its plugins."""
 
     events: tuple[Event, ...] = ()
+    #: Facts about the plugins (any order, each id once); empty when nothing is known.
+    plugins: tuple[PluginFacts, ...] = ()
+    # An index for :meth:`plugin`: a whole feed is 136 k plugins and a report may have
+    # thousands of findings, so a linear search per finding would not do.
+    _plugins_by_id: dict[str, PluginFacts] = field(
+        init=False, repr=False, compare=False, hash=False, default_factory=dict
+    )
+
+    def __post_init__(self) -> None:
+        index = {facts.id: facts for facts in self.plugins}
+        if len(index) != len(self.plugins):
+            raise ValueError("two plugin facts have the same id")
+        object.__setattr__(self, "_plugins_by_id", index)
+
+    def plugin(self, plugin_id: str | None) -> PluginFacts | None:
+        """The facts about a plugin, or None when the id is None or unknown."""
+        return None if plugin_id is None else self._plugins_by_id.get(plugin_id)
 
     @property
     def findings(self) -> tuple[Finding, ...]:
