@@ -8,13 +8,18 @@ one reports how many ``Stream/seen`` values and which ``Old/entry`` values its K
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 import sqlite3
+import subprocess
 import time
 from pathlib import Path
 
 from ixion.client.connection import ClientConnection
-from ixion.ntp import Message, Report, ReportKind
-from ixion.store.kbs import format_nessusd_kb
+from ixion.ntp import Error, Message, Report, ReportKind
+from ixion.server.detach import PIDFILE_NAME
+from ixion.store.database import Store
+from ixion.store.kbs import SavedKbs, format_nessusd_kb
 from tests.server.keeping_harness import (
     STREAM,
     SUMMARY,
@@ -25,7 +30,7 @@ from tests.server.keeping_harness import (
     scan,
     scan_preferences,
 )
-from tests.server.test_daemon import free_port, running
+from tests.server.test_daemon import IXIOND, PATIENCE, free_port, running, wait_until_serving
 
 
 def summaries(seen: list[Message]) -> list[str]:
@@ -168,3 +173,64 @@ def test_an_unreachable_host_gets_its_saved_kb_back(tmp_path: Path) -> None:
     entries = saved(tmp_path, "127.0.0.1")
     assert [v for n, v in entries if n == "Stream/seen"] == [0, 1, 2, 3, 4]
     assert ("Host/dead", 1) not in entries
+
+
+RAW_PLUGIN = """\
+from ixion.plugin_api.metadata import Category, PluginInfo
+INFO = PluginInfo(id=91000102, filename="raw_banner.py", name="Raw banner", family="Test",
+    category=Category.GATHER_INFO, summary="keeps a banner", description="Keeps.")
+async def run(ctx):
+    # What NASL keeps of a banner that is not UTF-8: bytes as lone surrogates.
+    ctx.kb.add("Banner/raw", "SSH-2.0-\\udcff\\udcfe\\ud800")
+    ctx.note("kept")
+"""
+
+
+def test_a_detached_daemon_saves_a_kb_holding_bytes_that_are_not_utf8(tmp_path: Path) -> None:
+    """``ixiond -D`` (the store opened before the fork) and a target's non-UTF-8 banner in
+    the KB: the KB is saved whole, the scan is reported whole, nothing says "internal
+    error" or "no longer saved" (both happened: the daemon used its starter's SQLite
+    connection, and SQLite's TEXT refused the surrogates)."""
+    config = keeping_daemon(tmp_path)
+    (tmp_path / "state" / "plugins" / "raw_banner.py").write_text(RAW_PLUGIN)
+    port = free_port()
+    pidfile = tmp_path / "state" / PIDFILE_NAME
+    prefs = scan_preferences(plugin_set=f"{STREAM};91000102", save_knowledge_base="yes")
+
+    async def scenario() -> list[Message]:
+        client = await log_in(port)
+        seen = await scan(client, "127.0.0.1", prefs)
+        await client.close()
+        return seen
+
+    pid = None
+    try:
+        started = subprocess.run(
+            [*IXIOND, "-c", str(config), "-a", "127.0.0.1", "-p", str(port), "-D"],
+            capture_output=True,
+            text=True,
+            timeout=PATIENCE,
+        )
+        assert started.returncode == 0, started.stderr
+        pid = int(pidfile.read_text())
+        wait_until_serving(port)
+        seen = asyncio.run(asyncio.wait_for(scenario(), 120))
+    finally:
+        if pid is not None:
+            os.kill(pid, signal.SIGTERM)
+            deadline = time.monotonic() + PATIENCE
+            while pidfile.exists() and time.monotonic() < deadline:
+                time.sleep(0.05)
+    assert not [m for m in seen if isinstance(m, Error)], seen
+    assert host_ends(seen) == ["127.0.0.1"]
+    assert "kept\n" in [m.text.split("Quality")[0] for m in seen if isinstance(m, Report)]
+    store = Store.open(tmp_path / "state")
+    try:
+        entries = {name: value for _, name, value in SavedKbs(store).entries("tester", "127.0.0.1")}
+    finally:
+        store.close()
+    assert entries["Banner/raw"] == "SSH-2.0-\udcff\udcfe\ud800"
+    assert [v for n, v in saved(tmp_path, "127.0.0.1") if n == "Stream/seen"] == [0, 1, 2, 3, 4]
+    log = (tmp_path / "ixiond.log").read_text(errors="replace")
+    assert "internal error" not in log
+    assert "no longer be saved" not in log

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import sqlite3
 import subprocess
@@ -86,3 +87,39 @@ def test_a_kill_9_in_the_middle_of_writes_leaves_a_store_that_opens_whole(
     assert len(seqs) > 0
     store.close()
     assert sqlite3.connect(tmp_path / "store.sqlite").execute("SELECT 1").fetchone() == (1,)
+
+
+def test_a_forked_child_never_uses_its_parents_connection(tmp_path: Path) -> None:
+    """``ixiond -D``: the store is opened before the fork, then the starting process exits
+    and closes its connection. The daemon must have made its own: on the inherited one,
+    SQLite's locks stayed with the parent, whose close deleted the WAL under the daemon
+    ("disk I/O error", then "database disk image is malformed")."""
+    store = Store.open(tmp_path)
+    with store.transaction() as db:
+        db.execute("INSERT INTO kb_host (user, host) VALUES ('before', 'fork')")
+    closed_read, closed_write = os.pipe()
+    result_read, result_write = os.pipe()
+    child = os.fork()
+    if child == 0:  # the daemon
+        status = 2
+        try:
+            os.read(closed_read, 1)
+            for n in range(50):
+                with store.transaction() as db:
+                    db.execute("INSERT INTO kb_host (user, host) VALUES ('daemon', ?)", (str(n),))
+            check = store.connection().execute("PRAGMA integrity_check").fetchone()[0]
+            rows = store.connection().execute("SELECT count(*) FROM kb_host").fetchone()[0]
+            os.write(result_write, f"{check} {rows}".encode())
+            status = 0
+        finally:
+            os._exit(status)
+    store.release_connections()  # what the starter's exit does to its connections
+    os.write(closed_write, b"1")
+    _, status = os.waitpid(child, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert os.read(result_read, 100) == b"ok 51"
+    db = sqlite3.connect(tmp_path / "store.sqlite")
+    assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert db.execute("SELECT count(*) FROM kb_host WHERE user = 'daemon'").fetchone()[0] == 50
+    db.close()
+    store.close()

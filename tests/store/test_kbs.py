@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -123,3 +124,23 @@ def test_any_bytes_read_as_entries_or_nothing(data: bytes) -> None:
         assert isinstance(when, float)
         assert name
         assert isinstance(value, int | str)
+
+
+@given(
+    st.text(st.characters(categories=["L", "N", "P", "Cs"]), min_size=1, max_size=20),
+    st.text(st.characters(categories=["L", "N", "Zs", "Cc", "Cs"]), max_size=40),
+)
+def test_any_text_a_target_sent_is_kept_exactly(name_tail: str, value: str) -> None:
+    """KB text may hold bytes that were not UTF-8 (as lone surrogates); SQLite's TEXT cannot
+    carry them, the store keeps and gives them back all the same."""
+    with tempfile.TemporaryDirectory() as tmp:
+        store = Store.open(Path(tmp))
+        kbs = SavedKbs(store)
+        name = f"Banner/{name_tail}"
+        kbs.begin("u", HOST, restore=False, max_age=3600)
+        kbs.write("u", HOST, [("add", name, value), ("add", name, 7)], when=1)
+        kbs.write("u", HOST, [("add", name, value)], when=2)  # the same pair: one entry
+        kbs.end("u", HOST, unreachable=False, restored=False)
+        assert kbs.entries("u", HOST) == [(1, name, 7), (2, name, value)]
+        assert kbs.begin("u", HOST, restore=True, max_age=10, now=5) == [(name, 7), (name, value)]
+        store.close()

@@ -127,6 +127,9 @@ def main(
         sys.exit(1)
     if detach:
         pidfile = prepared.settings.state_dir / PIDFILE_NAME
+        # No SQLite connection may cross the fork: the parent's exit would close it and
+        # delete the WAL under the daemon (Store.connection).
+        prepared.persistence.store.release_connections()
         daemonize(pidfile)
         try:
             _run(prepared)

@@ -159,6 +159,10 @@ class Recorder:
         except (sqlite3.Error, StoreError, OSError) as exc:
             self.failure = str(exc) or type(exc).__name__
             log.error("%s: the scan can no longer be saved: %s", self._user, self.failure)
+        except Exception as exc:  # a bug of ours must cost the saving, not the scan
+            self.failure = f"internal error: {exc!r}"
+            log.exception("%s: the scan can no longer be saved", self._user)
+        if self.failure is not None:
             if not self._client_gone:
                 try:
                     await self._warn(self.failure)

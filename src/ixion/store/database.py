@@ -143,6 +143,10 @@ class Store:
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._guard = threading.Lock()
+        #: The process the connections belong to (see :meth:`connection`).
+        self._pid = os.getpid()
+        #: Connections a parent process made before fork(): never used, never closed here.
+        self._inherited: list[sqlite3.Connection] = []
 
     @classmethod
     def open(cls, state_dir: Path, *, exclusive: bool = True) -> Store:
@@ -175,7 +179,21 @@ class Store:
         return store
 
     def connection(self) -> sqlite3.Connection:
-        """This thread's connection, made on first use."""
+        """This thread's connection, made on first use.
+
+        A connection does not survive fork(): SQLite's POSIX locks stay with the parent, so a
+        child using the parent's connection writes unlocked, and when the parent exits and
+        closes it, SQLite thinks it holds the last connection and checkpoints and deletes the
+        WAL under the child ("disk I/O error", "database disk image is malformed"; seen with
+        ``ixiond -D``). A child therefore makes its own, and keeps the inherited ones
+        referenced so that they are never closed (freed) on its side either.
+        """
+        if self._pid != os.getpid():
+            with self._guard:
+                self._inherited.extend(self._connections)
+                self._connections = []
+                self._local = threading.local()
+                self._pid = os.getpid()
         db: sqlite3.Connection | None = getattr(self._local, "db", None)
         if db is None:
             db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
@@ -202,14 +220,22 @@ class Store:
                     db.execute("ROLLBACK")
             raise
 
-    def close(self) -> None:
-        """Close every connection and let the lock go."""
+    def release_connections(self) -> None:
+        """Close every connection, keeping the lock: before fork(), so that no connection is
+        shared with the child (the next use opens a new one)."""
         with self._guard:
-            for db in self._connections:
-                with contextlib.suppress(sqlite3.Error):
-                    db.close()
+            if self._pid == os.getpid():  # a forked child leaves its parent's alone
+                for db in self._connections:
+                    with contextlib.suppress(sqlite3.Error):
+                        db.close()
+            else:
+                self._inherited.extend(self._connections)
             self._connections.clear()
         self._local = threading.local()
+
+    def close(self) -> None:
+        """Close every connection and let the lock go."""
+        self.release_connections()
         if self._lock_fd is not None:
             os.close(self._lock_fd)
             self._lock_fd = None

@@ -25,6 +25,8 @@ import re
 import time
 from typing import TYPE_CHECKING, Final, TypeAlias
 
+from ixion.store.database import StoreError
+
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
     from pathlib import Path
@@ -111,6 +113,42 @@ def _saved(name: str) -> bool:
     return bool(name) and not name.startswith(_NOT_SAVED)
 
 
+def _column(value: KbValue) -> int | bytes:
+    """``value`` as SQLite keeps it: text as a BLOB of its UTF-8 (``surrogatepass``).
+
+    Two reasons. The column is declared ``ANY``, which SQLite reads as NUMERIC affinity in
+    an ordinary table: a string such as ``"22"`` would come back as the integer 22, and a
+    NASL script tells the two apart. And KB text may hold bytes a target sent that are not
+    UTF-8 (NASL keeps them as lone surrogates), which TEXT cannot carry at all.
+    """
+    return value.encode("utf-8", "surrogatepass") if isinstance(value, str) else value
+
+
+def _name_column(name: str) -> str | bytes:
+    """A KB name as SQLite keeps it: TEXT, or a BLOB when it holds what UTF-8 cannot."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return name.encode("utf-8", "surrogatepass")
+    return name
+
+
+def _text(column: object) -> str:
+    """A stored name back (:func:`_name_column`)."""
+    if isinstance(column, bytes):
+        return column.decode("utf-8", "surrogatepass")
+    return str(column)
+
+
+def _value(column: object) -> KbValue:
+    """A stored value back (:func:`_column`; TEXT rows of earlier versions too)."""
+    if isinstance(column, bytes):
+        return column.decode("utf-8", "surrogatepass")
+    if isinstance(column, int | str):
+        return column
+    raise StoreError(f"unexpected KB value in the store: {column!r}")
+
+
 class SavedKbs:
     """The saved KBs of every user; ``legacy_users`` is a nessusd-style users directory whose
     ``<user>/kbs/<host>`` files are read when the store has nothing for a host."""
@@ -161,7 +199,10 @@ class SavedKbs:
             if count == 0 and legacy:
                 db.executemany(
                     "INSERT INTO kb_entry (user, host, time, name, value) VALUES (?, ?, ?, ?, ?)",
-                    [(user, host, when, name, value) for when, name, value in legacy],
+                    [
+                        (user, host, when, _name_column(name), _column(value))
+                        for when, name, value in legacy
+                    ],
                 )
             db.execute(
                 "INSERT INTO kb_entry (user, host, backup, time, name, value)"
@@ -174,9 +215,10 @@ class SavedKbs:
                 " AND time >= ? ORDER BY id",
                 (user, host, now - max_age),
             ).fetchall()
+        restored = [(_text(name), _value(value)) for name, value in rows]
         return [
             (name, value)
-            for name, value in rows
+            for name, value in restored
             if name not in _NOT_RESTORED and not name.startswith("/tmp/")
         ]
 
@@ -186,7 +228,8 @@ class SavedKbs:
         if not kept:
             return
         with self._store.transaction() as db:
-            for op, name, value in kept:
+            for op, text_name, text_value in kept:
+                name, value = _name_column(text_name), _column(text_value)
                 if op == "remove":
                     db.execute(
                         "DELETE FROM kb_entry WHERE user = ? AND host = ? AND backup = 0"
@@ -194,7 +237,7 @@ class SavedKbs:
                         (user, host, name),
                     )
                     continue
-                if op == "replace" or name.startswith(_ONE_VALUE):
+                if op == "replace" or text_name.startswith(_ONE_VALUE):
                     db.execute(
                         "DELETE FROM kb_entry WHERE user = ? AND host = ? AND backup = 0"
                         " AND name = ?",
@@ -231,7 +274,7 @@ class SavedKbs:
             " ORDER BY id",
             (user, host),
         )
-        return [(when, name, value) for when, name, value in rows]
+        return [(when, _text(name), _value(value)) for when, name, value in rows]
 
     def _legacy_file(self, user: str, host: str) -> Path | None:
         if self._legacy is None or "/" in user or user in ("", ".", ".."):
