@@ -11,6 +11,7 @@ directly, since they run as tasks of one event loop. The daemon never holds a ho
 from __future__ import annotations
 
 import fnmatch
+import threading
 from typing import TYPE_CHECKING, Final, TypeAlias
 
 if TYPE_CHECKING:
@@ -61,40 +62,54 @@ def _checked(name: str, value: KbValue) -> KbValue:
 
 
 class KnowledgeBase:
-    """``name -> [values]`` with nessusd's rules for adding and replacing."""
+    """``name -> [values]`` with nessusd's rules for adding and replacing.
+
+    NASL scripts run in threads of their host's worker and share its KB with each other and
+    with the Python plugins on the event loop. Copying a dict is not one step under the GIL
+    (an allocation may start the garbage collector, whose finalizers let another thread
+    run), and a script iterating ``get_kb_list`` while another added an item ended with
+    "dictionary changed size during iteration": every change and every copy holds a lock.
+    """
 
     def __init__(self) -> None:
         #: name -> its values, in the order added (a dict: membership is one lookup, so a
         #: plugin reporting 100,000 findings does not compare each with all the others).
         self._items: dict[str, dict[KbValue, None]] = {}
         self._on_write: Callable[[KbWrite], None] | None = None
+        self._lock = threading.Lock()
 
     def journaled(self, on_write: Callable[[KbWrite], None]) -> KnowledgeBase:
         """The same KB, seen through a view that tells ``on_write`` of every change made
         through it: what one plugin wrote, kept with its session and its saved KB."""
         view = KnowledgeBase()
         view._items = self._items
+        view._lock = self._lock
         view._on_write = on_write
         return view
 
     def add(self, name: str, value: KbValue) -> None:
         """Add a value (``set_kb_item``); an identical pair is not added twice."""
         value = _checked(name, value)
-        values = self._items.setdefault(name, {})
-        if value not in values:
+        with self._lock:
+            values = self._items.setdefault(name, {})
+            if value in values:
+                return
             values[value] = None
-            if self._on_write is not None:
-                self._on_write(("add", name, value))
+        if self._on_write is not None:
+            self._on_write(("add", name, value))
 
     def replace(self, name: str, value: KbValue) -> None:
         """Make ``value`` the only value of ``name`` (``replace_kb_item``)."""
         value = _checked(name, value)
-        self._items[name] = {value: None}
+        with self._lock:
+            self._items[name] = {value: None}
         if self._on_write is not None:
             self._on_write(("replace", name, value))
 
     def remove(self, name: str) -> None:
-        if self._items.pop(name, None) is not None and self._on_write is not None:
+        with self._lock:
+            removed = self._items.pop(name, None)
+        if removed is not None and self._on_write is not None:
             self._on_write(("remove", name, ""))
 
     def apply(self, write: KbWrite) -> None:
@@ -111,19 +126,24 @@ class KnowledgeBase:
 
     def get(self, name: str) -> KbValue | None:
         """The first value of ``name``, or None."""
-        values = self._items.get(name)
-        return next(iter(values)) if values else None
+        with self._lock:
+            values = self._items.get(name)
+            return next(iter(values)) if values else None
 
     def values(self, name: str) -> tuple[KbValue, ...]:
-        return tuple(self._items.get(name, ()))
+        with self._lock:
+            return tuple(self._items.get(name, ()))
 
     def matching(self, pattern: str) -> Iterator[tuple[str, KbValue]]:
         """Every ``(name, value)`` whose name matches the glob ``pattern`` (``get_kb_list``)."""
-        # A snapshot: NASL scripts add items from their own threads meanwhile, and copying
-        # a dict's items is one step under the GIL.
-        for name, values in list(self._items.items()):
+        # A snapshot, taken under the lock: NASL scripts add items from their own threads.
+        with self._lock:
+            items = list(self._items.items())
+        for name, values in items:
             if fnmatch.fnmatchcase(name, pattern):
-                for value in tuple(values):
+                with self._lock:
+                    snapshot = tuple(values)
+                for value in snapshot:
                     yield name, value
 
     def __contains__(self, name: object) -> bool:
