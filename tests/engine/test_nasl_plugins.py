@@ -18,6 +18,8 @@ from ixion.engine.host import HostScan
 from ixion.engine.job import HostJob, ScanSettings
 from ixion.engine.loader import load_all, load_plugins
 from ixion.engine.nasl_plugins import preload_nasl
+from ixion.engine.nasl_run import STEPS_PER_SECOND, _limits
+from ixion.nasl.runtime.limits import Limits
 from ixion.plugin_api.metadata import Category
 from ixion.plugin_api.ports import parse_port_range
 from tests.engine.plugin_files import write_plugin
@@ -266,3 +268,13 @@ def test_plugin_run_find_service_runs_ixion_s_detection(tmp_path: Path) -> None:
         f"www={web.port}\nQuality of detection: 70%\n"
     ]
     assert host.kb.get("ixion/find_service/done") == 1
+
+
+def test_a_script_may_take_steps_for_as_long_as_it_may_take_time() -> None:
+    """The timeout bounds a run; the step budget grows with it, so that the feed's directory
+    scanner (about ten million steps of pairwise de-duplication) is not cut short first."""
+    assert _limits(320).max_steps == 320 * STEPS_PER_SECOND
+    assert _limits(320).timeout == 321
+    assert _limits(2).max_steps == Limits().max_steps  # never below the interpreter's own
+    assert _limits(0).timeout is None
+    assert _limits(0).max_steps == Limits().max_steps

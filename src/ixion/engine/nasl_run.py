@@ -61,6 +61,11 @@ log = logging.getLogger(__name__)
 #: Seconds the interpreter's own deadline lies past the scheduler's: the scheduler's timeout
 #: is the one that reports "timeout after N s"; the interpreter's is a backstop.
 _DEADLINE_SLACK: Final = 1.0
+#: A script with a timeout may take steps for as long as it may take time: the feed's
+#: directory scanner de-duplicates its few thousand candidate paths pairwise (about ten
+#: million steps, a second of C), which the interpreter's default budget cut short.
+#: The timeout is what bounds a run; this keeps the budget from ending it first.
+STEPS_PER_SECOND: Final = 1_000_000
 #: Longest display() output kept in the log per call.
 _DISPLAY_LOGGED: Final = 512
 _UNDEFINED: Final = re.compile(r"undefined function '(.+)'")
@@ -165,7 +170,7 @@ class NaslRun:
         interpreter = Interpreter(
             kb=EngineKB(ctx.kb),
             host=TargetHost(ctx.address, names, on_report=on_report),
-            limits=Limits(timeout=seconds + _DEADLINE_SLACK if seconds else None),
+            limits=_limits(seconds),
             includes=shared_includes(self.include_dirs),
             builtins=engine_builtins(ctx, loop),
             output=lambda data: ctx.log.debug("display: %r", data[:_DISPLAY_LOGGED]),
@@ -258,3 +263,11 @@ class DiagnosticLog:
             return
         level = logging.INFO if diagnostic.severity == "warning" else logging.WARNING
         self._log.log(level, "%s", diagnostic)
+
+
+def _limits(seconds: float) -> Limits:
+    """A plugin run's caps: its timeout, and steps enough for it (:data:`STEPS_PER_SECOND`)."""
+    if not seconds:
+        return Limits(timeout=None)
+    steps = max(Limits().max_steps, int(seconds * STEPS_PER_SECOND))
+    return Limits(timeout=seconds + _DEADLINE_SLACK, max_steps=steps)
