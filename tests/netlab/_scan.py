@@ -86,7 +86,9 @@ def run_scan_command(output: Path, feed: Path | None = None) -> int:
             check=True,
             stdout=subprocess.DEVNULL,
         )
-        password = secrets.token_urlsafe(16)
+        password = secrets.token_hex(
+            16
+        )  # never starts with "-", which ixion -q would take for an option
         rules = ["--rule", f"accept {LAB_NETWORK}", "--rule", "default reject"]
         subprocess.run(
             [_bin("ixion-adduser"), "-c", str(conf), "--password-stdin", *rules, "netlab"],

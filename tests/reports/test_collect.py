@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import replace
+
 import pytest
 
 from ixion.ntp import (
     Bye,
+    Category,
     Features,
     Finished,
     HostsNotAllowed,
     Message,
+    PluginList,
+    PluginRecord,
     Port,
     PortRef,
     Report,
@@ -23,6 +29,7 @@ from ixion.reports import (
     Finding,
     HostsRejected,
     OpenPort,
+    PluginFacts,
     ResultsCollector,
     ScanResults,
     Severity,
@@ -31,7 +38,8 @@ from ixion.reports import (
     collect_results,
     event_from_message,
 )
-from tests.reports.samples import SCAN_RESULTS, server_messages
+from ixion.reports.collect import plugin_facts
+from tests.reports.samples import SCAN_MESSAGES, SCAN_RESULTS, server_messages
 
 SSH = PortRef(service="ssh", number=22)
 WHEN = "Tue Nov 24 18:39:50 2026"
@@ -139,3 +147,73 @@ def test_a_collector_gives_a_snapshot_at_any_time() -> None:
     collector.add(Time(kind=TimeKind.SCAN_END, when=WHEN))
     assert partial.events == (OpenPort(host="h", port="ssh (22/tcp)"),)
     assert len(collector.results.events) == 2
+
+
+class _CountedPlugins(tuple[PluginRecord, ...]):
+    """A PLUGIN_LIST that counts how often it is walked through."""
+
+    walks = 0
+
+    def __iter__(self) -> Iterator[PluginRecord]:
+        type(self).walks += 1
+        return super().__iter__()
+
+
+def _record(plugin_id: str, name: str | None = None, tags: str = "") -> PluginRecord:
+    return PluginRecord(
+        id=plugin_id,
+        name=f"Plugin {plugin_id}" if name is None else name,
+        category=Category.ATTACK,
+        copyright="",
+        description="",
+        summary="",
+        family="General",
+        tags=tags,
+    )
+
+
+def test_the_plugins_that_reported_are_named_from_the_servers_plugin_list() -> None:
+    (plugin_list,) = [m for m in SCAN_MESSAGES if isinstance(m, PluginList)]
+    assert len(plugin_list.plugins) == 2
+    results = collect_results(SCAN_MESSAGES, plugin_list.plugins)
+    assert results.events == SCAN_RESULTS.events
+    assert results.plugins == (
+        PluginFacts(
+            id="90002",
+            name="Peers HTTP banner check",
+            family="General",
+            category="infos",
+            summary="HTTP banner grabber",
+            cve=("CVE-1999-0001",),
+            bid=("1",),
+        ),
+    )
+
+
+def test_otp_tags_give_the_solution_and_a_nameless_plugin_gives_no_facts() -> None:
+    tagged = _record("10001", tags="cvss_base=5.0|solution=Upgrade to 2.0.|qod_type=package")
+    nameless = _record("10002", name="")
+    assert plugin_facts(tagged) == PluginFacts(
+        id="10001",
+        name="Plugin 10001",
+        family="General",
+        category="attack",
+        solution="Upgrade to 2.0.",
+    )
+    assert plugin_facts(nameless) is None
+
+
+def test_a_whole_feed_is_indexed_once_however_many_findings_arrive() -> None:
+    feed = _CountedPlugins(_record(str(100_000 + i)) for i in range(136_000))
+    _CountedPlugins.walks = 0
+    collector = ResultsCollector(feed)
+    collector.add(Port(host="h", port=SSH))
+    assert _CountedPlugins.walks == 0  # no finding yet, no index
+    for i in range(5_000):
+        report = Report(kind=ReportKind.NOTE, host="h", port=SSH, text="x\n", plugin_id=str(i))
+        collector.add(report)
+        collector.add(replace(report, plugin_id=str(100_000 + i % 300)))
+    assert _CountedPlugins.walks == 1
+    results = collector.results
+    assert len(results.findings) == 10_000
+    assert sorted(p.id for p in results.plugins) == [str(100_000 + i) for i in range(300)]

@@ -59,6 +59,8 @@ def test_only_the_formats_with_a_reader_can_be_converted_from() -> None:
         ("scan.jsonl", "jsonl"),
         ("scan.sarif", "sarif"),
         ("scan.csv", "csv"),
+        ("scan.html", "html"),
+        ("/tmp/Report.HTML", "html"),
         ("/tmp/dir.d/SCAN.JSON", "json"),
         ("scan", DEFAULT_FORMAT),
         ("scan.pdf", DEFAULT_FORMAT),
@@ -70,9 +72,11 @@ def test_the_extension_picks_the_format_and_nsr_is_the_default(path: str, name: 
     assert format_for_path(path).name == name
 
 
-def test_html_is_refused_rather_than_written_as_nsr() -> None:
-    with pytest.raises(UnknownFormatError, match="does not write html reports yet"):
-        format_for_path("report.html")
+def test_html_is_written_as_a_page_not_as_nsr() -> None:
+    report_format = format_for_path("report.html")
+    assert report_format is format_named("HTML")
+    assert report_format.read is None
+    assert report_format.write(SCAN_RESULTS).startswith(b"<!DOCTYPE html>\n")
 
 
 @pytest.mark.parametrize(("name", "expected"), [("text", "txt"), ("TXT", "txt"), ("Json", "json")])

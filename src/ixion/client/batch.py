@@ -8,6 +8,10 @@ reference client's, so a server that served nessus 2.2.5 serves this unchanged.
 ``-R`` restores a saved session the same way, with SESSION_RESTORE in place of LONG_ATTACK,
 and writes its report (the reference client restored it but wrote nothing); ``-s`` lists the
 saved sessions, and ``-s --detached`` the detached scans (spec §8, §4.7).
+
+The results carry the facts of the server's PLUGIN_LIST about the plugins that reported, so
+reports name each finding's plugin and family; which report to write is
+:mod:`ixion.client.report_files`' business.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ import ssl
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Final, TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from ixion.client.connection import ClientConnection, ConnectionFailed, ServerOffer
 from ixion.client.preferences import adopt_server_preferences, files_to_upload, preferences_to_send
@@ -41,8 +45,6 @@ from ixion.ntp import (
     StopDetached,
 )
 from ixion.reports.collect import ResultsCollector
-from ixion.reports.nbe import write_nbe
-from ixion.reports.text import text_report
 
 if TYPE_CHECKING:
     from ixion.client.rcfile import RcFile
@@ -50,41 +52,18 @@ if TYPE_CHECKING:
     from ixion.reports.results import ScanResults
 
 __all__ = [
-    "REPORT_TYPES",
     "BatchError",
     "BatchScan",
     "list_sessions",
     "read_attachments",
     "read_targets",
-    "render_report",
-    "report_type_for",
     "run_batch_scan",
     "tls_context",
 ]
 
-#: Report types and the file extensions that select them when ``-T`` is absent.
-REPORT_TYPES: Final = {"nbe": (".nbe",), "text": (".txt", ".text")}
-_TYPE_ALIASES: Final = {"txt": "text"}
-
 
 class BatchError(Exception):
     """A batch scan could not run (bad arguments, unreachable server, refused login)."""
-
-
-def report_type_for(result_file: str, requested: str | None) -> str:
-    """``-T`` if given, else the result file's extension (spec §9.1)."""
-    if requested is not None:
-        kind = _TYPE_ALIASES.get(requested, requested)
-        if kind not in REPORT_TYPES:
-            raise BatchError(f"unsupported report type {requested!r} (use nbe or text)")
-        return kind
-    suffix = Path(result_file).suffix.lower()
-    for kind, suffixes in REPORT_TYPES.items():
-        if suffix in suffixes:
-            return kind
-    if result_file == "-":
-        return "nbe"
-    raise BatchError(f"cannot tell the report type of {result_file!r}: use -T nbe or -T text")
 
 
 def read_targets(path: Path) -> str:
@@ -161,7 +140,8 @@ async def run_batch_scan(scan: BatchScan, progress: TextIO | None = None) -> Sca
             else SessionRestore(session_id=scan.session)
         )
         await _send_orders(connection, offer, rc, order, scan.attachments)
-        return await _read_results(connection, scan.verbose, progress)
+        collector = ResultsCollector(offer.plugins.plugins if offer.plugins is not None else ())
+        return await _read_results(connection, collector, scan.verbose, progress)
     finally:
         await connection.close()
 
@@ -220,9 +200,8 @@ async def _expect(connection: ClientConnection, cls: type[Message]) -> Message:
 
 
 async def _read_results(
-    connection: ClientConnection, verbose: bool, progress: TextIO
+    connection: ClientConnection, collector: ResultsCollector, verbose: bool, progress: TextIO
 ) -> ScanResults:
-    collector = ResultsCollector()
     while True:
         msg = await connection.receive(patient=True)
         if isinstance(msg, Bye):
@@ -246,9 +225,3 @@ def _show_progress(msg: Message, out: TextIO) -> None:
         print(f"{msg.action.value}|{msg.host}|{msg.current}|{msg.total}", file=out)
     elif isinstance(msg, Finished):
         print(f"finished|{msg.host}||||", file=out)
-
-
-def render_report(results: ScanResults, kind: str) -> bytes:
-    if kind == "nbe":
-        return write_nbe(results)
-    return text_report(results).encode()

@@ -1,7 +1,8 @@
 """The ``ixion`` command line.
 
 ``ixion -q ...`` is the batch client, argument for argument the ``nessus -q`` of Nessus 2.2
-(spec §9.1), so scripts written for it keep working. Everything else is a subcommand.
+(spec §9.1), so scripts written for it keep working; so is ``ixion -i IN -o OUT``, its report
+conversion. Everything else is a subcommand.
 """
 
 from __future__ import annotations
@@ -21,8 +22,6 @@ from ixion.client.batch import (
     list_sessions,
     read_attachments,
     read_targets,
-    render_report,
-    report_type_for,
     tls_context,
 )
 from ixion.client.batch import run_batch_scan as _run_batch_scan
@@ -30,8 +29,16 @@ from ixion.client.connection import ClientConnection, ConnectionFailed, ServerOf
 from ixion.client.ntp_decode import decode_stream
 from ixion.client.preferences import PluginChoices
 from ixion.client.rcfile import DEFAULT_RCFILE, RcFile, RcFileError, parse_rcfile
+from ixion.client.report_commands import report
+from ixion.client.report_files import (
+    ReportFileError,
+    convert_report,
+    output_format,
+    write_report,
+)
 from ixion.ntp import Features, RemoteProtocolError
 from ixion.plugin_api.selection import SelectionError
+from ixion.reports.formats import report_formats
 from ixion.reports.nbe import escape_text
 
 if TYPE_CHECKING:
@@ -43,17 +50,20 @@ __all__ = ["batch", "cli", "main"]
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """Entry point: the batch client when ``-q`` is given, else the subcommands."""
+    """Entry point: the batch client for ``-q`` (or ``-i``), else the subcommands."""
     args = list(sys.argv[1:] if argv is None else argv)
     command = batch if _wants_batch(args) else cli
     command.main(args, prog_name="ixion")
 
 
 def _wants_batch(args: list[str]) -> bool:
+    if args and args[0] in cli.commands:  # a subcommand's own options are its own
+        return False
     for arg in args:
         if arg == "--":
             return False
-        if arg.startswith("-") and not arg.startswith("--") and "q" in arg[1:]:
+        # nessus converts with -i IN -o OUT, -q or not (spec §9.1).
+        if arg.startswith("-") and not arg.startswith("--") and ("q" in arg[1:] or arg[1:2] == "i"):
             return True
     return False
 
@@ -63,9 +73,13 @@ def _wants_batch(args: list[str]) -> bool:
 def cli() -> None:
     """ixion: a network vulnerability scanner speaking the Nessus Transfer Protocol.
 
-    Batch scans: ixion -q [-V] [-x] [-T nbe|text] [-c RCFILE] HOST PORT USER PASSWORD
-    TARGETS-FILE RESULT-FILE (see ixion -q --help).
+    Batch scans: ixion -q [-V] [-x] [-T TYPE] [-c RCFILE] HOST PORT USER PASSWORD
+    TARGETS-FILE RESULT-FILE; report conversion: ixion -i IN -o OUT [-T TYPE]
+    (see ixion -q --help).
     """
+
+
+cli.add_command(report)
 
 
 @cli.command("ntp-decode")
@@ -104,10 +118,16 @@ def ntp_decode(side: str, features: str, file: BinaryIO) -> None:
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("-q", "batch_mode", is_flag=True, required=True, help="Batch mode (required).")
+@click.option("-q", "batch_mode", is_flag=True, help="Batch mode (required but for -i/-o).")
 @click.option("-V", "verbose", is_flag=True, help="Print progress lines while scanning.")
 @click.option("-x", "no_verify", is_flag=True, help="Do not check the server's certificate.")
-@click.option("-T", "report_type", metavar="TYPE", help="Report type: nbe or text.")
+@click.option(
+    "-T",
+    "report_type",
+    metavar="TYPE",
+    help=f"Report type: {', '.join(report_formats())} (default: the result file's extension, "
+    "nsr without one).",
+)
 @click.option("-c", "rc_path", metavar="RCFILE", help="The rc file (default ~/.nessusrc).")
 @click.option("-p", "list_plugins", is_flag=True, help="List the server's plugins and exit.")
 @click.option("-P", "list_preferences", is_flag=True, help="List its preferences and exit.")
@@ -117,6 +137,10 @@ def ntp_decode(side: str, features: str, file: BinaryIO) -> None:
     "--stop-detached", metavar="NUMBER", help="With -s --detached: stop that detached scan first."
 )
 @click.option("-R", "session", metavar="SESSION", help="Restore a saved session and report it.")
+@click.option("-i", "in_report", metavar="IN", help="Convert this report (.nbe, .nsr, .json...).")
+@click.option(
+    "-o", "out_report", metavar="OUT", help="With -i: write it here (type by -T or name)."
+)
 @click.argument("args", nargs=-1)
 def batch(
     batch_mode: bool,
@@ -130,15 +154,29 @@ def batch(
     detached: bool,
     stop_detached: str | None,
     session: str | None,
+    in_report: str | None,
+    out_report: str | None,
     args: tuple[str, ...],
 ) -> None:
     """HOST PORT USER PASSWORD TARGETS-FILE RESULT-FILE: scan, then write the report.
 
     With -p, -P or -s only HOST PORT USER PASSWORD; with -R SESSION, HOST PORT USER PASSWORD
-    RESULT-FILE. RESULT-FILE - writes to standard output.
+    RESULT-FILE. RESULT-FILE - writes NBE to standard output. With -i IN -o OUT, no server:
+    convert a saved report (-q optional, as with nessus).
+
+    \b
+    Examples:
+      ixion -q -c scan.rc localhost 1241 alice secret targets.txt report.nbe
+      ixion -q -T json localhost 1241 alice secret targets.txt report
+      ixion -q -i report.nbe -o report.sarif
     """
     listing = list_plugins or list_preferences or list_saved
     try:
+        if in_report is not None or out_report is not None:
+            _convert(in_report, out_report, report_type, args)
+            return
+        if not batch_mode:
+            raise BatchError("a scan needs -q (see ixion -q --help)")
         rc = _load_rc(rc_path)
         count = 4 if listing else 5 if session is not None else 6
         host, port, user, password, *rest = _check_args(args, count)
@@ -153,7 +191,7 @@ def batch(
             _print_listing(offer, plugins=list_plugins)
             return
         targets_file, result_file = rest if session is None else ("", rest[0])
-        kind = report_type_for(result_file, report_type)
+        report_format = output_format(result_file, report_type)
         scan = BatchScan(
             host=host,
             port=port,
@@ -167,10 +205,28 @@ def batch(
             session=session,
         )
         results = asyncio.run(_run_batch_scan(scan))
-        _write(render_report(results, kind), result_file)
-    except (BatchError, ConnectionFailed, RcFileError, OSError, UnicodeError) as exc:
+        write_report(results, report_format, result_file)
+    except (
+        BatchError,
+        ConnectionFailed,
+        RcFileError,
+        ReportFileError,
+        OSError,
+        UnicodeError,
+    ) as exc:
         click.echo(f"ixion: {exc}", err=True)
         sys.exit(1)
+
+
+def _convert(
+    in_report: str | None, out_report: str | None, report_type: str | None, args: tuple[str, ...]
+) -> None:
+    """nessus' ``-i IN -o OUT [-T TYPE]``: a report converted offline (spec §9.1)."""
+    if in_report is None or out_report is None:
+        raise BatchError("-i and -o go together: ixion -q -i IN -o OUT [-T TYPE]")
+    if args:
+        raise BatchError(f"-i/-o take no other arguments, got {len(args)}")
+    convert_report(in_report, out_report, target_format=report_type)
 
 
 def _check_args(args: tuple[str, ...], count: int) -> tuple[str, int, str, str, *tuple[str, ...]]:
@@ -249,11 +305,3 @@ def _print_listing(offer: ServerOffer, *, plugins: bool) -> None:
         return
     for name, value in offer.preferences.items if offer.preferences is not None else ():
         click.echo(f"{name} = {value}")
-
-
-def _write(report: bytes, result_file: str) -> None:
-    if result_file == "-":
-        sys.stdout.buffer.write(report)
-        sys.stdout.flush()
-    else:
-        Path(result_file).write_bytes(report)

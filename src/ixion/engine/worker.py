@@ -187,9 +187,15 @@ class ForkServer:
 class HostWorker:
     """One host's worker process, seen from the daemon."""
 
-    def __init__(self, job: HostJob, server: ForkServer) -> None:
+    def __init__(
+        self, job: HostJob, server: ForkServer, *, observe: Callable[[Event], None] | None = None
+    ) -> None:
+        """``observe`` sees every event the worker sends, before the watchdog's books keep
+        some back (PluginStarted, a PluginEnded not journaled): a live display wants to know
+        which check runs. It must not raise."""
         self.job = job
         self._server = server
+        self._observe = observe
         self._pid = 0
         self._stop_reason = ""
         #: plugin id -> monotonic time after which the worker is killed.
@@ -213,7 +219,10 @@ class HostWorker:
             watchdog = asyncio.create_task(self._watch())
             try:
                 while line := await _read_line(reader):
-                    event = self._track(from_json(line))
+                    received = from_json(line)
+                    if self._observe is not None:
+                        self._observe(received)
+                    event = self._track(received)
                     if event is not None:
                         finished = isinstance(event, HostFinished)
                         await emit(event)

@@ -3,6 +3,11 @@
 This is the one place in ``reports`` that knows the wire: it maps TIME, PORT, HOLE/INFO/NOTE
 (and OTP's LOG/DEBUG) and E002 to the events of :mod:`ixion.reports.results` and ignores
 everything else (STATUS, FINISHED, BYE...), which no report shows (spec §3.4-§3.8, §9.3).
+
+Given the server's PLUGIN_LIST, it also keeps :class:`PluginFacts` for the plugins that
+reported, so that reports can name them. A whole feed lists 136 k plugins and a scan hears
+from a few hundred: the list is indexed once, on the first finding, and only the plugins
+that reported are turned into facts.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from ixion.reports.results import (
     Finding,
     HostsRejected,
     OpenPort,
+    PluginFacts,
     ScanResults,
     Severity,
     Timestamp,
@@ -22,11 +28,11 @@ from ixion.reports.results import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Iterable, Sequence
 
-    from ixion.ntp import Message
+    from ixion.ntp import Message, PluginRecord
 
-__all__ = ["ResultsCollector", "collect_results", "event_from_message"]
+__all__ = ["ResultsCollector", "collect_results", "event_from_message", "plugin_facts"]
 
 _SEVERITIES: Final = {
     ReportKind.HOLE: Severity.HOLE,
@@ -63,15 +69,47 @@ def event_from_message(msg: Message) -> Event | None:
     return None
 
 
+def plugin_facts(record: PluginRecord) -> PluginFacts | None:
+    """What reports show of a PLUGIN_LIST entry; None for an entry a report cannot name
+    (no name, or nessusd's plugin id ``0``)."""
+    try:
+        return PluginFacts(
+            id=record.id,
+            name=record.name,
+            family=record.family,
+            category=record.category.value,
+            summary=record.summary,
+            cve=record.cve,
+            bid=record.bid,
+            xrefs=record.xref,
+            solution=_tag(record.tags, "solution"),
+        )
+    except ValueError:
+        return None
+
+
+def _tag(tags: str, name: str) -> str:
+    """One value of OTP's ``name=value|name=value`` script tags (empty when absent)."""
+    for tag in tags.split("|"):
+        key, equals, value = tag.partition("=")
+        if equals and key == name:
+            return value
+    return ""
+
+
 class ResultsCollector:
-    """Gathers events while a scan runs.
+    """Gathers events while a scan runs, and the facts about the plugins that reported.
 
     ``results`` is a snapshot that can be taken at any time: the reference client writes
     the partial report when it is stopped mid-scan (spec §9.1).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, plugins: Sequence[PluginRecord] = ()) -> None:
+        """``plugins``: the server's PLUGIN_LIST, if the client has it."""
         self._events: list[Event] = []
+        self._plugin_list = plugins
+        self._plugin_index: dict[str, PluginRecord] | None = None
+        self._facts: dict[str, PluginFacts] = {}
 
     def add(self, msg: Message) -> bool:
         """Record the message's event; False when the message carries no result."""
@@ -79,16 +117,31 @@ class ResultsCollector:
         if event is None:
             return False
         self._events.append(event)
+        if isinstance(event, Finding) and event.plugin_id is not None:
+            self._learn(event.plugin_id)
         return True
+
+    def _learn(self, plugin_id: str) -> None:
+        if plugin_id in self._facts or not self._plugin_list:
+            return
+        if self._plugin_index is None:
+            self._plugin_index = {record.id: record for record in self._plugin_list}
+        record = self._plugin_index.get(plugin_id)
+        facts = None if record is None else plugin_facts(record)
+        if facts is not None:
+            self._facts[plugin_id] = facts
 
     @property
     def results(self) -> ScanResults:
-        return ScanResults(events=tuple(self._events))
+        return ScanResults(events=tuple(self._events), plugins=tuple(self._facts.values()))
 
 
-def collect_results(messages: Iterable[Message]) -> ScanResults:
-    """The results carried by a sequence of server messages."""
-    collector = ResultsCollector()
+def collect_results(
+    messages: Iterable[Message], plugins: Sequence[PluginRecord] = ()
+) -> ScanResults:
+    """The results carried by a sequence of server messages (``plugins`` as for
+    :class:`ResultsCollector`)."""
+    collector = ResultsCollector(plugins)
     for msg in messages:
         collector.add(msg)
     return collector.results

@@ -4,10 +4,10 @@
 Every writer takes the results record and returns the file's bytes; the formats that can be
 read back (NBE, NSR, JSON, JSON Lines) also have a reader. A file name's extension picks
 the format as in nessus (spec §9.1): a name with no extension, or one no format claims, is
-written as NSR. ``.html`` is claimed by a format not written yet, so asking for it is an
-error rather than an NSR file by that name.
+written as NSR.
 
-The NSR and XML writers live in modules of their own and are imported when first used.
+The NSR, XML and HTML writers live in modules of their own and are imported when first used
+(the HTML one brings in its template engine).
 """
 
 from __future__ import annotations
@@ -44,12 +44,10 @@ Reader: TypeAlias = "Callable[[bytes], ScanResults]"
 
 #: What nessus wrote when the result file's name said nothing (spec §9.1).
 DEFAULT_FORMAT: Final = "nsr"
-#: Extensions of formats to come, which must not silently become NSR files.
-_PLANNED: Final = {".html": "html"}
 
 
 class UnknownFormatError(ValueError):
-    """A format name no writer has, or an extension of a format not written yet."""
+    """A format name no writer has."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -62,7 +60,7 @@ class ReportFormat:
     #: One line for ``--help`` and error messages.
     description: str
     write: Writer
-    #: None for formats that are only written (text, SARIF, CSV, XML).
+    #: None for formats that are only written (text, SARIF, CSV, XML, HTML).
     read: Reader | None = None
     #: Other names ``-T`` accepts for it.
     aliases: tuple[str, ...] = ()
@@ -149,6 +147,12 @@ def report_formats() -> dict[str, ReportFormat]:
             description="CSV, a row per finding, safe to open in a spreadsheet",
             write=write_csv,
         ),
+        ReportFormat(
+            name="html",
+            extension=".html",
+            description="HTML, one self-contained page to read, filter and print",
+            write=_lazy_writer("ixion.reports.html_report", "write_html"),
+        ),
     )
     return {f.name: f for f in formats}
 
@@ -167,19 +171,11 @@ def format_named(name: str) -> ReportFormat:
     found = _BY_NAME.get(name.lower())
     if found is not None:
         return found
-    if name.lower() in _PLANNED.values():
-        raise UnknownFormatError(f"ixion does not write {name} reports yet")
     known = ", ".join(_FORMATS)
     raise UnknownFormatError(f"unknown report format {name!r} (known: {known})")
 
 
 def format_for_path(path: str | PathLike[str]) -> ReportFormat:
-    """The format a result file's name asks for: by extension, else NSR.
-
-    Raises:
-        UnknownFormatError: the extension is one of a format not written yet (``.html``).
-    """
+    """The format a result file's name asks for: by extension, else NSR."""
     extension = PurePath(path).suffix.lower()
-    if extension in _PLANNED:
-        return format_named(_PLANNED[extension])
     return _BY_EXTENSION.get(extension) or _FORMATS[DEFAULT_FORMAT]

@@ -141,7 +141,10 @@ class Attack:
         other_order: Callable[[Message], Awaitable[None]],
         user: str,
         record: ScanRecord | None = None,
+        observe: Callable[[Event], None] | None = None,
     ) -> None:
+        """``observe``: shown every event of every host's worker as it arrives, before
+        anything is held or filtered (an embedded scan's live progress)."""
         self._targets = targets
         self._settings = settings
         self._preferences = dict(preferences)
@@ -153,6 +156,7 @@ class Attack:
         self._other_order = other_order
         self._user = user
         self._record = record
+        self._observe = observe
         self._denied: list[str] = []
         self._stopped_hosts: set[str] = set()
         #: Hosts the client stopped one by one (STOP_ATTACK): their test counts as complete.
@@ -204,7 +208,7 @@ class Attack:
         self._scan = scan = Scan(
             self._jobs(hosts, job_settings, enabled),
             max_hosts=self._settings.max_hosts,
-            runner=lambda job: HostWorker(job, self._service.fork_server),
+            runner=lambda job: HostWorker(job, self._service.fork_server, observe=self._observe),
         )
         listener = asyncio.create_task(self._listen(scan), name=f"scan-input-{self._user}")
         try:

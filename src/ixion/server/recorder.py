@@ -162,12 +162,11 @@ class Recorder:
         except Exception as exc:  # a bug of ours must cost the saving, not the scan
             self.failure = f"internal error: {exc!r}"
             log.exception("%s: the scan can no longer be saved", self._user)
-        if self.failure is not None:
-            if not self._client_gone:
-                try:
-                    await self._warn(self.failure)
-                except Exception:  # the client is gone too; the scan goes on regardless
-                    self._client_gone = True
+        if self.failure is not None and not self._client_gone:
+            try:
+                await self._warn(self.failure)
+            except Exception:  # the client is gone too; the scan goes on regardless
+                self._client_gone = True
 
     def _write(self, batch: list[_Item], seq: int) -> int:
         """In a thread: the batch's session records in one transaction, then its other work."""

@@ -1,0 +1,234 @@
+"""``ixion scan --server URL``: the same command, run by an ixiond or a nessusd over NTP.
+
+The batch client does the talking (:func:`~ixion.client.batch.run_batch_scan`, what ``ixion
+-q`` runs): the options become the rc file it would have read, so the server gets the
+PREFERENCES, the attached files and the LONG_ATTACK ``ixion -q`` sends. Plugin terms go as
+rc entries (``config:full-and-fast = yes``), which ixion's client turns into the ids a
+classic nessusd understands. The account comes from ``--credentials-file`` (TOML ``user`` and
+``password``) or ``$IXION_USER`` / ``$IXION_PASSWORD``, never from the command line, where
+any user of the machine could read it.
+
+The batch client hands results over when the scan ends, so progress here is the server's
+STATUS lines (its ``-V``), reports are written at the end (JSON Lines too), and Ctrl-C ends
+the connection, which stops the scan on the server, without a report. ``--host-timeout``
+needs the embedded engine; checks and targets are the server's to refuse (its rules).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import os
+import re
+import tomllib
+from typing import TYPE_CHECKING, Final
+
+import click
+
+from ixion.app.outputs import Reports
+from ixion.app.plain import QuietDisplay
+from ixion.app.progress import ScanProgress
+from ixion.app.reporting import conclude, make_display, scan_logging
+from ixion.app.request import ExitStatus, RemoteServer
+from ixion.app.setup import rate_preferences
+from ixion.client.batch import BatchError, BatchScan, read_attachments, run_batch_scan
+from ixion.client.connection import ConnectionFailed
+from ixion.client.rcfile import (
+    PLUGIN_SET,
+    PLUGINS_PREFS,
+    SCANNER_SET,
+    SERVER_PREFS,
+    RcFile,
+    RcSection,
+)
+from ixion.engine.loader import builtin_origins, load_plugins
+from ixion.server.options import OPTIONS_BY_NAME
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from pathlib import Path
+
+    from ixion.app.reporting import Display
+    from ixion.app.request import ScanRequest
+    from ixion.client.rcfile import RcValue
+
+__all__ = [
+    "LoginError",
+    "parse_server",
+    "rc_for",
+    "read_login",
+    "run_remote",
+    "server_from_options",
+]
+
+#: IANA's port for nessus, where ixiond and nessusd listen unless told otherwise.
+DEFAULT_PORT: Final = 1241
+_URL: Final = re.compile(
+    r"(?:(?P<scheme>[a-z]+)://)?(?P<host>\[[^\]]+\]|[^:/\[\]]+)(?::(?P<port>[0-9]{1,5}))?/?"
+)
+#: ``scheme`` -> whether the connection uses TLS.
+_SCHEMES: Final = {None: True, "ixion": True, "ntp": True, "tls": True, "tcp": False}
+#: ``-V`` lines of the batch client: ``portscan|host|3|10``, ``attack|host|4|20``.
+_STATUS: Final = re.compile(r"(portscan|attack)\|([^|]+)\|(-?[0-9]+)\|(-?[0-9]+)")
+
+
+class LoginError(ValueError):
+    """No usable account for ``--server``; the message says where it was looked for."""
+
+
+def parse_server(url: str) -> tuple[str, int, bool]:
+    """``[tls|tcp://]HOST[:PORT]`` -> host, port, TLS (``tcp://``: plain text).
+
+    Raises:
+        ValueError: not such an address.
+    """
+    match = _URL.fullmatch(url.strip())
+    if match is None or match["scheme"] not in _SCHEMES:
+        raise ValueError(f"{url!r} is not [tls://|tcp://]HOST[:PORT]")
+    port = int(match["port"]) if match["port"] else DEFAULT_PORT
+    if not 0 < port < 65536:
+        raise ValueError(f"{url!r}: port {port} is not a port")
+    return match["host"].strip("[]"), port, _SCHEMES[match["scheme"]]
+
+
+def read_login(path: Path | None, environ: Mapping[str, str]) -> tuple[str, str]:
+    """The account: from the file if given, else from ``$IXION_USER`` and ``$IXION_PASSWORD``.
+
+    Raises:
+        LoginError: the file is unreadable or lacks a user or password, or neither it nor
+            the environment gives an account.
+    """
+    if path is None:
+        user, password = environ.get("IXION_USER"), environ.get("IXION_PASSWORD")
+        if not user or password is None:
+            raise LoginError(
+                "--server needs an account: --credentials-file FILE, or IXION_USER and "
+                "IXION_PASSWORD in the environment"
+            )
+        return user, password
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise LoginError(f"{path}: {exc}") from None
+    user, password = data.get("user"), data.get("password")
+    if not isinstance(user, str) or not user or not isinstance(password, str):
+        raise LoginError(f'{path}: needs user = "..." and password = "..."')
+    return user, password
+
+
+def rc_for(request: ScanRequest, server: RemoteServer) -> RcFile:
+    """The rc file ``ixion -q`` would have read to run this scan."""
+    choices = request.choices
+    options: list[tuple[str, RcValue]] = []
+    if not server.tls:
+        options.append(("ssl_version", "NONE"))
+    if server.ca_file is not None:
+        options.append(("trusted_ca", str(server.ca_file)))
+    prefs: list[tuple[str, RcValue]] = [
+        ("port_range", choices.port_range),
+        ("safe_checks", choices.safe_checks),
+        ("min_qod", str(choices.min_qod)),
+    ]
+    optional = {
+        "max_hosts": choices.max_hosts,
+        "max_checks": choices.max_checks,
+        "plugins_timeout": choices.plugin_timeout,
+    }
+    prefs += [(name, str(value)) for name, value in optional.items() if value is not None]
+    plugin_prefs: list[tuple[str, RcValue]] = []
+    if request.max_rate is not None:
+        builtins = load_plugins(builtin_origins()).all
+        plugin_prefs += rate_preferences(request.max_rate, (p.info for p in builtins))
+    for name, value in (*choices.preferences, *request.extra):
+        local = choices.files.get(value) if "[file]:" in name else None
+        target = prefs if name in OPTIONS_BY_NAME else plugin_prefs
+        target.append((name, local or value))
+    terms: list[tuple[str, RcValue]] = [
+        (term.removeprefix("!").strip(), not term.startswith("!")) for term in choices.plugin_terms
+    ]
+    sections = (
+        RcSection(name=SERVER_PREFS, items=tuple(prefs)),
+        RcSection(name=PLUGINS_PREFS, items=tuple(plugin_prefs)),
+        RcSection(name=SCANNER_SET, items=tuple(terms)),
+        RcSection(name=PLUGIN_SET, items=tuple(terms)),
+    )
+    return RcFile(options=tuple(options), sections=sections)
+
+
+class _StatusLines(io.StringIO):
+    """The batch client's ``-V`` lines, turned into progress as they are written."""
+
+    def __init__(self, progress: ScanProgress) -> None:
+        super().__init__()
+        self._progress = progress
+
+    def write(self, text: str) -> int:
+        for line in text.splitlines():
+            if match := _STATUS.fullmatch(line.strip()):
+                phase, host, current, total = match.groups()
+                self._progress.server_status(host, phase, int(current), int(total))
+        return len(text)
+
+
+def run_remote(request: ScanRequest, server: RemoteServer) -> ExitStatus:
+    """Run the scan on ``server`` and report it as the embedded scan would."""
+    rc = rc_for(request, server)
+    try:
+        attachments = read_attachments(rc)
+        reports = Reports(request.outputs, ())
+    except (BatchError, OSError) as exc:
+        raise click.UsageError(str(exc)) from None
+    display: Display = QuietDisplay()
+    progress = ScanProgress(
+        hosts_expected=request.host_count,
+        plugin_name=str,
+        tell=lambda host, text: display.tell(host, text),
+    )
+    where = f"{'tls' if server.tls else 'tcp'}://{server.host}:{server.port}"
+    display = make_display(request, progress, [f"scanning {request.targets} through {where}"])
+    scan = BatchScan(
+        host=server.host,
+        port=server.port,
+        user=server.user,
+        password=server.password,
+        targets=request.targets,
+        rc=rc,
+        attachments=attachments,
+        verbose=True,
+    )
+    display.start()
+    try:
+        with scan_logging(request, display):
+            results = asyncio.run(run_batch_scan(scan, progress=_StatusLines(progress)))
+    except KeyboardInterrupt:
+        reports.close()
+        click.echo("ixion: interrupted; the server stops the scan as the connection ends", err=True)
+        return ExitStatus.INTERRUPTED
+    except (BatchError, ConnectionFailed, OSError) as exc:
+        reports.close()
+        click.echo(f"ixion: {where}: {exc}", err=True)
+        return ExitStatus.SCAN_ERROR
+    finally:
+        display.stop()
+    for event in results.events:
+        reports.add(event)
+        progress.record(event)
+    return conclude(request, reports, display, results, interrupted=False)
+
+
+def server_from_options(
+    url: str,
+    login_file: Path | None,
+    ca_file: Path | None,
+    environ: Mapping[str, str] | None = None,
+) -> RemoteServer:
+    """``--server``, ``--credentials-file`` and ``--server-ca`` as one value.
+
+    Raises:
+        ValueError: the URL does not parse (:class:`LoginError`: no account).
+    """
+    host, port, tls = parse_server(url)
+    user, password = read_login(login_file, os.environ if environ is None else environ)
+    return RemoteServer(
+        host=host, port=port, tls=tls, user=user, password=password, ca_file=ca_file
+    )
