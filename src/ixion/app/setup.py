@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Final
 from ixion.client.preferences import CLIENT_FLAGS
 from ixion.engine.loader import Plugins, builtin_origins, load_all, load_plugins
 from ixion.ntp import LocalProtocolError
-from ixion.reports.results import PluginFacts
+from ixion.reports.collect import plugin_facts as facts_of_record
 from ixion.server.config import (
     ConfTable,
     Entry,
@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
 
     from ixion.plugin_api.metadata import PluginInfo
+    from ixion.reports.results import PluginFacts
     from ixion.server.options import Settings
 
 __all__ = [
@@ -174,19 +175,9 @@ def plugin_facts(infos: Iterable[PluginInfo]) -> list[PluginFacts]:
     facts = []
     for info in infos:
         try:
-            record = plugin_record(info)
-            facts.append(
-                PluginFacts(
-                    id=record.id,
-                    name=record.name,
-                    family=record.family,
-                    category=record.category.value,
-                    summary=record.summary,
-                    cve=record.cve,
-                    bid=record.bid,
-                    xrefs=record.xref,
-                )
-            )
+            fact = facts_of_record(plugin_record(info))
         except (ValueError, LocalProtocolError):
             continue
+        if fact is not None:
+            facts.append(fact)
     return facts

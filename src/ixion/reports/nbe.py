@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Final, TypeVar
 
 from ixion.reports.results import (
     Event,
@@ -43,7 +43,9 @@ from ixion.reports.results import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
+
+EventT = TypeVar("EventT", bound=Event)
 
 __all__ = [
     "SEVERITY_WORDS",
@@ -196,17 +198,7 @@ def read_nbe(data: bytes) -> ScanResults:
     Raises:
         NbeError: a line is not a ``timestamps`` or ``results`` record of the right shape.
     """
-    lines = data.decode("utf-8", "surrogateescape").split("\n")
-    events: list[Event] = []
-    for number, raw in enumerate(lines, start=1):
-        line = raw.removesuffix("\r")
-        if not line:
-            continue
-        try:
-            events.append(_parse_line(line))
-        except ValueError as exc:
-            raise NbeError(number, str(exc)) from None
-    return ScanResults(events=tuple(events))
+    return ScanResults(events=tuple(parse_lines(data, _parse_line, NbeError)))
 
 
 def _parse_line(line: str) -> Event:
@@ -253,3 +245,23 @@ def _parse_result(rest: str) -> OpenPort | Finding:
     return Finding(
         host=host, port=port, severity=severity, text=unescape_text(text), plugin_id=plugin
     )
+
+
+def parse_lines(
+    data: bytes,
+    parse: Callable[[str], EventT],
+    error: Callable[[int, str], Exception],
+) -> list[EventT]:
+    """Each non-blank line of ``data`` (a CR before its LF dropped, bytes that are not UTF-8
+    kept as surrogate escapes) through ``parse``; its ValueError becomes ``error(line
+    number, problem)``. The one way NBE and NSR files are read line by line."""
+    events: list[EventT] = []
+    for number, raw in enumerate(data.decode("utf-8", "surrogateescape").split("\n"), start=1):
+        line = raw.removesuffix("\r")
+        if not line:
+            continue
+        try:
+            events.append(parse(line))
+        except ValueError as exc:
+            raise error(number, str(exc)) from None
+    return events

@@ -45,8 +45,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Final
 
-from ixion.reports.nbe import SEVERITY_WORDS, subnet
-from ixion.reports.results import Event, Finding, OpenPort, ScanResults, Severity
+from ixion.reports.nbe import SEVERITY_WORDS, parse_lines, subnet
+from ixion.reports.results import Finding, OpenPort, ScanResults, Severity
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -133,17 +133,7 @@ def read_nsr(data: bytes) -> ScanResults:
     Raises:
         NsrError: a line is not an open port or a finding of the right shape.
     """
-    lines = data.decode("utf-8", "surrogateescape").split("\n")
-    events: list[Event] = []
-    for number, raw in enumerate(lines, start=1):
-        line = raw.removesuffix("\r")
-        if not line:
-            continue
-        try:
-            events.append(_parse_line(line))
-        except ValueError as exc:
-            raise NsrError(number, str(exc)) from None
-    return ScanResults(events=tuple(events))
+    return ScanResults(events=tuple(parse_lines(data, _parse_line, NsrError)))
 
 
 def _parse_line(line: str) -> OpenPort | Finding:
