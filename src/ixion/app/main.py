@@ -15,6 +15,8 @@ import sys
 from typing import TYPE_CHECKING, Final
 
 from ixion.app.command import scan
+from ixion.app.completion import completion
+from ixion.app.manpages import man
 from ixion.client import cli as client_cli
 
 if TYPE_CHECKING:
@@ -25,7 +27,7 @@ if TYPE_CHECKING:
 __all__ = ["APP_COMMANDS", "ixion_group", "main"]
 
 #: The commands this package adds to the client's group.
-APP_COMMANDS: Final = (scan,)
+APP_COMMANDS: Final = (scan, man, completion)
 
 
 def ixion_group() -> click.Group:

@@ -20,7 +20,6 @@ import asyncio
 import io
 import os
 import re
-import tomllib
 from typing import TYPE_CHECKING, Final
 
 import click
@@ -41,6 +40,7 @@ from ixion.client.rcfile import (
     RcFile,
     RcSection,
 )
+from ixion.client.server_access import LoginError, parse_server, read_login
 from ixion.engine.loader import builtin_origins, load_plugins
 from ixion.server.options import OPTIONS_BY_NAME
 
@@ -61,59 +61,8 @@ __all__ = [
     "server_from_options",
 ]
 
-#: IANA's port for nessus, where ixiond and nessusd listen unless told otherwise.
-DEFAULT_PORT: Final = 1241
-_URL: Final = re.compile(
-    r"(?:(?P<scheme>[a-z]+)://)?(?P<host>\[[^\]]+\]|[^:/\[\]]+)(?::(?P<port>[0-9]{1,5}))?/?"
-)
-#: ``scheme`` -> whether the connection uses TLS.
-_SCHEMES: Final = {None: True, "ixion": True, "ntp": True, "tls": True, "tcp": False}
 #: ``-V`` lines of the batch client: ``portscan|host|3|10``, ``attack|host|4|20``.
 _STATUS: Final = re.compile(r"(portscan|attack)\|([^|]+)\|(-?[0-9]+)\|(-?[0-9]+)")
-
-
-class LoginError(ValueError):
-    """No usable account for ``--server``; the message says where it was looked for."""
-
-
-def parse_server(url: str) -> tuple[str, int, bool]:
-    """``[tls|tcp://]HOST[:PORT]`` -> host, port, TLS (``tcp://``: plain text).
-
-    Raises:
-        ValueError: not such an address.
-    """
-    match = _URL.fullmatch(url.strip())
-    if match is None or match["scheme"] not in _SCHEMES:
-        raise ValueError(f"{url!r} is not [tls://|tcp://]HOST[:PORT]")
-    port = int(match["port"]) if match["port"] else DEFAULT_PORT
-    if not 0 < port < 65536:
-        raise ValueError(f"{url!r}: port {port} is not a port")
-    return match["host"].strip("[]"), port, _SCHEMES[match["scheme"]]
-
-
-def read_login(path: Path | None, environ: Mapping[str, str]) -> tuple[str, str]:
-    """The account: from the file if given, else from ``$IXION_USER`` and ``$IXION_PASSWORD``.
-
-    Raises:
-        LoginError: the file is unreadable or lacks a user or password, or neither it nor
-            the environment gives an account.
-    """
-    if path is None:
-        user, password = environ.get("IXION_USER"), environ.get("IXION_PASSWORD")
-        if not user or password is None:
-            raise LoginError(
-                "--server needs an account: --credentials-file FILE, or IXION_USER and "
-                "IXION_PASSWORD in the environment"
-            )
-        return user, password
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise LoginError(f"{path}: {exc}") from None
-    user, password = data.get("user"), data.get("password")
-    if not isinstance(user, str) or not user or not isinstance(password, str):
-        raise LoginError(f'{path}: needs user = "..." and password = "..."')
-    return user, password
 
 
 def rc_for(request: ScanRequest, server: RemoteServer) -> RcFile:

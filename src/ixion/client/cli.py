@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
 import click
+from click.shell_completion import get_completion_class
 
 from ixion import __version__
 from ixion.client.batch import (
@@ -36,6 +37,7 @@ from ixion.client.report_files import (
     output_format,
     write_report,
 )
+from ixion.client.server_commands import plugins, sessions
 from ixion.ntp import Features, RemoteProtocolError
 from ixion.plugin_api.selection import SelectionError
 from ixion.reports.formats import report_formats
@@ -48,12 +50,30 @@ if TYPE_CHECKING:
 
 __all__ = ["batch", "cli", "main"]
 
+#: Where click's shell completion finds its instruction for a program named ``ixion``.
+_COMPLETE_VARIABLE = "_IXION_COMPLETE"
+
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Entry point: the batch client for ``-q`` (or ``-i``), else the subcommands."""
     args = list(sys.argv[1:] if argv is None else argv)
-    command = batch if _wants_batch(args) else cli
+    command = batch if _wants_batch(args or _words_being_completed()) else cli
     command.main(args, prog_name="ixion")
+
+
+def _words_being_completed() -> list[str]:
+    """The words before the cursor when a shell asks for completions, else none.
+
+    The shell runs ``ixion`` with no arguments and the line in its environment
+    (``_IXION_COMPLETE``, ``COMP_WORDS``): the line, not the empty argv, tells whether the
+    batch client's options or the subcommands are wanted. click reads the line as it will.
+    """
+    shell, _, action = os.environ.get(_COMPLETE_VARIABLE, "").partition("_")
+    shell_class = get_completion_class(shell) if action == "complete" else None
+    if shell_class is None:
+        return []
+    words, _incomplete = shell_class(cli, {}, "ixion", _COMPLETE_VARIABLE).get_completion_args()
+    return words
 
 
 def _wants_batch(args: list[str]) -> bool:
@@ -76,10 +96,19 @@ def cli() -> None:
     Batch scans: ixion -q [-V] [-x] [-T TYPE] [-c RCFILE] HOST PORT USER PASSWORD
     TARGETS-FILE RESULT-FILE; report conversion: ixion -i IN -o OUT [-T TYPE]
     (see ixion -q --help).
+
+    \b
+    Examples:
+      ixion scan 192.0.2.10 -o report.html
+      ixion -q -c scan.rc localhost 1241 alice secret targets.txt report.nbe
+      ixion report show report.nbe
+      ixion scan --help
     """
 
 
 cli.add_command(report)
+cli.add_command(plugins)
+cli.add_command(sessions)
 
 
 @cli.command("ntp-decode")
@@ -107,6 +136,12 @@ def ntp_decode(side: str, features: str, file: BinaryIO) -> None:
     FILE holds the raw bytes one peer sent (- for standard input). One JSON object is
     printed per message, in order. On a malformed stream the messages decoded so far are
     printed, then an error naming the byte offset, and the exit status is 1.
+
+    \b
+    Examples:
+      ixion ntp-decode --side server server-bytes.bin
+      ixion ntp-decode --side client - < client-bytes.bin | grep PREFERENCES
+      ixion ntp-decode --side server --features "plugins_version" server-bytes.bin
     """
     try:
         decode_stream(side, Features.from_words(features.split()), file, sys.stdout)

@@ -99,7 +99,15 @@ def cli(
     parse_only: Path | None,
     scripts: tuple[Path, ...],
 ) -> None:
-    """Run NASL SCRIPTs against HOST."""
+    """Run NASL SCRIPTs against HOST.
+
+    \b
+    Examples:
+      ixion-nasl -t 192.0.2.10 -i /var/lib/openvas/plugins http_version.nasl
+      ixion-nasl -k Services/www=80 -T check.nasl
+      ixion-nasl -D -i plugins plugins/ssh_detect.nasl
+      ixion-nasl --parse-only /var/lib/openvas/plugins
+    """
     if parse_only is not None:
         sys.exit(_check_parse(parse_only))
     if not scripts:

@@ -109,7 +109,14 @@ def adduser(
     rules_file: Path | None,
     name: str,
 ) -> None:
-    """Add the ixiond user NAME, asking questions unless given the answers as options."""
+    """Add the ixiond user NAME, asking questions unless given the answers as options.
+
+    \b
+    Examples:
+      ixion-adduser alice                       asks for the password and the rules
+      echo "$PASSWORD" | ixion-adduser --password-stdin --rule 'default deny' bob
+      ixion-adduser --dn '/C=FR/O=Example/CN=carol' --rules-file carol.rules carol
+    """
     try:
         store = user_store(config_file)
         if os.path.lexists(store.directory / name):
@@ -209,7 +216,13 @@ def _confirmed() -> bool:
 @_CONFIG_OPTION
 @click.argument("name")
 def rmuser(config_file: Path | None, name: str) -> None:
-    """Remove the ixiond user NAME and everything in their directory."""
+    """Remove the ixiond user NAME and everything in their directory.
+
+    \b
+    Examples:
+      ixion-rmuser alice
+      ixion-rmuser -c /etc/ixion/ixiond.conf bob
+    """
     try:
         user_store(config_file).remove_user(name)
     except (ConfigError, UserError) as exc:

@@ -110,7 +110,15 @@ SHUTDOWN_GRACE: Final = 5.0
 def main(
     config_file: Path | None, address: str, port: int, detach: bool, show: bool, generate: bool
 ) -> None:
-    """ixiond: the ixion scanner daemon, serving NTP clients as nessusd did."""
+    """ixiond: the ixion scanner daemon, serving NTP clients as nessusd did.
+
+    \b
+    Examples:
+      ixiond -g -c /etc/ixion/ixiond.conf     write the default configuration
+      ixiond -s -c /etc/ixion/ixiond.conf     print the configuration it would use
+      ixiond -c /etc/ixion/ixiond.conf -D     serve in the background
+      ixiond -a 127.0.0.1 -p 1241             serve in the foreground, on loopback only
+    """
     locations = default_locations()
     path = (config_file or locations.config_file).absolute()
     try:

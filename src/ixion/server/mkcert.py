@@ -111,6 +111,12 @@ def main(
 
     A CA already in the directory is used again. Each client's DN is printed for
     ixion-adduser --dn.
+
+    \b
+    Examples:
+      ixion-mkcert -c /etc/ixion/ixiond.conf --host scanner.example.org
+      ixion-mkcert --dir ./tls --client alice --client bob --key-type rsa
+      ixion-mkcert -c /etc/ixion/ixiond.conf --force --days 90
     """
     try:
         plan = Plan(

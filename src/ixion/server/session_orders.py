@@ -110,7 +110,10 @@ class SessionOrders:
 
     async def _stop_detached(self, number: str) -> None:
         detached = self._detached
-        stopped = detached is not None and await detached.stop(self._user, int(number))
+        # Detached scans are numbered; any other word (a session's name, "../x") is none.
+        stopped = False
+        if detached is not None and number.isdecimal() and len(number) <= 18:
+            stopped = await detached.stop(self._user, int(number))
         if not stopped:
             await self._link.send(Error(text=f"E000 - STOP_DETACHED: no detached scan {number}"))
 
