@@ -119,7 +119,9 @@ async def scan(
     assert isinstance(await client.receive(), PreferencesErrors)
     await client.send(LongAttack(targets="127.0.0.1"))
     seen: list[Message] = []
-    while not isinstance(msg := await client.receive(), Bye):
+    # Patient, as ixion's client is during a scan: scripts running to their limits may keep
+    # the daemon silent for a while on a loaded machine; the callers' wait_for bounds it all.
+    while not isinstance(msg := await client.receive(patient=True), Bye):
         seen.append(msg)
     return seen
 
