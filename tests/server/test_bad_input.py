@@ -1105,4 +1105,6 @@ def test_a_huge_refused_target_range_does_not_stop_other_clients(tmp_path: Path)
 
     received, worst = run(scenario)
     assert received.startswith(E002)  # every one of the 32766 hosts was refused
-    assert worst < 0.1, worst
+    # The freeze this guards against was seconds; a loaded 2-core CI machine alone puts a
+    # round trip past 0.1 s now and then (0.1034 s and 0.1006 s seen), so the bound is 0.5 s.
+    assert worst < 0.5, worst
