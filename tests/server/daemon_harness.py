@@ -29,6 +29,7 @@ from ixion.engine.loader import Plugins
 from ixion.ntp import NessusVersion, NessusVersionRequest
 from ixion.server.config import Locations, parse_config, resolve_settings
 from ixion.server.daemon import SHUTDOWN_GRACE, ScanSetup, serve
+from ixion.server.limits import DEFAULTS, Limits
 from ixion.server.offer import Offer, build_offer
 from ixion.server.rules import create_global_rules
 from ixion.server.startup import _listen
@@ -105,6 +106,7 @@ async def ixiond(
     tls: ssl.SSLContext | None = None,
     client_tls: ssl.SSLContext | None = None,
     offer: Offer | None = None,
+    limits: Limits = DEFAULTS,
 ) -> AsyncIterator[Daemon]:
     """``serve()`` on a port of 127.0.0.1 the kernel chose, in this event loop.
 
@@ -135,6 +137,7 @@ async def ixiond(
             tls=tls,
             stop=stop,
             scan_setup=ScanSetup(settings, table, plugins) if scanning else None,
+            limits=limits,
         ),
         name="ixiond",
     )

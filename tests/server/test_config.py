@@ -381,7 +381,7 @@ def test_the_default_file_starts_with_a_header_then_each_key_under_its_help() ->
         "max_hosts = 30\n"
     ) in text
     assert "# CA for client certificates.\n# ca_file = /srv/ixion/tls/cacert.pem\n" in text
-    assert text.endswith(
+    assert (
         "# SMTP relay that detached scans mail their results through.\nsmtp_host = localhost\n"
         "\n# Port of the SMTP relay.\nsmtp_port = 25\n"
         "\n# From address of those mails (empty: ixiond@<this host's name>).\nsmtp_sender = \n"
@@ -390,6 +390,10 @@ def test_the_default_file_starts_with_a_header_then_each_key_under_its_help() ->
         "\n# Password of smtp_user.\nsmtp_password = \n"
         "\n# Mail with this sendmail-compatible program instead of SMTP (empty: SMTP).\n"
         "sendmail = \n"
+    ) in text
+    assert text.endswith(
+        "# Password checks at once (each one scrypt of 32 MiB on its own thread).\n"
+        "login_workers = 2\n"
     )
 
 

@@ -3,12 +3,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import typing
 from pathlib import Path
 
 import pytest
 
 from ixion.ntp.features import Features
+from ixion.server.limits import Limits
 from ixion.server.option_types import Kind, OnBadValue, Truth, parse_integer
 from ixion.server.options import MAX_CHECKS_CAP, OPTIONS, OPTIONS_BY_NAME, Settings
 from ixion.server.visibility import is_client_settable, is_sent_to_clients
@@ -72,6 +74,9 @@ MAIL_KEYS = (
     "smtp_password",
     "sendmail",
 )
+
+#: Ours (issue 15): ixion.server.limits.
+LIMIT_KEYS = tuple(field.name for field in dataclasses.fields(Limits))
 
 CLIENT_KEYS = (
     "save_session",
@@ -146,8 +151,10 @@ NESSUSD_CLIENT_IGNORED = (
 def test_options_are_state_dir_then_the_spec_table_then_the_client_keys() -> None:
     names = [option.name for option in OPTIONS]
     assert names[0] == "state_dir"
-    assert set(names) == {"state_dir", *SPEC_TABLE_KEYS, *MAIL_KEYS, *CLIENT_KEYS}
-    assert len(names) == 1 + len(SPEC_TABLE_KEYS) + len(MAIL_KEYS) + len(CLIENT_KEYS)
+    assert set(names) == {"state_dir", *SPEC_TABLE_KEYS, *MAIL_KEYS, *LIMIT_KEYS, *CLIENT_KEYS}
+    assert len(names) == 1 + len(SPEC_TABLE_KEYS) + len(MAIL_KEYS) + len(LIMIT_KEYS) + len(
+        CLIENT_KEYS
+    )
 
 
 def test_options_by_name_finds_every_option() -> None:
@@ -164,6 +171,7 @@ def test_keys_written_to_a_new_file_follow_nessusd_order() -> None:
         "key_file",
         "ca_file",
         *MAIL_KEYS,
+        *LIMIT_KEYS,
     ]
 
 
@@ -460,3 +468,18 @@ def test_every_option_has_a_one_line_help() -> None:
         assert option.help, option.name
         assert "\n" not in option.help
         assert len(f"# {option.help}") <= 100, option.name
+
+
+def test_the_limits_read_from_a_default_configuration_are_the_limits_defaults(
+    tmp_path: Path,
+) -> None:
+    from ixion.server.config import resolve_settings
+    from ixion.server.conftable import ConfTable
+    from ixion.server.locations import Locations
+
+    locations = Locations(state_dir=tmp_path, config_file=tmp_path / "ixiond.conf")
+    settings = resolve_settings(ConfTable(), locations).settings
+    assert Limits.from_settings(settings) == Limits()
+    for name in LIMIT_KEYS:
+        assert not is_sent_to_clients(name)
+        assert not is_client_settable(name)

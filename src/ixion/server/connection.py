@@ -41,6 +41,7 @@ from ixion.ntp import (
     Version,
     VersionReply,
 )
+from ixion.server.limits import DEFAULTS, Limits
 from ixion.server.link import Closed, Link
 from ixion.server.orders import Orders, answer_plugin_info
 from ixion.server.rules import RuleError, load_global_rules, merge_at_login
@@ -77,8 +78,10 @@ class ClientHandler:
         offer: Offer,
         users: UserStore,
         scanning: Scanning | None = None,
+        limits: Limits = DEFAULTS,
     ) -> None:
         self._link = Link(reader, writer)
+        self._limits = limits
         self._offer = offer
         self._users = users
         self._scanning = scanning

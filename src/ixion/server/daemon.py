@@ -45,6 +45,7 @@ from ixion.server.config import (
 from ixion.server.connection import LOGIN_LINE_TIMEOUT, ClientHandler
 from ixion.server.detach import PIDFILE_NAME, daemonize, remove_pidfile
 from ixion.server.keeping import Keeping
+from ixion.server.limits import DEFAULTS, Limits
 from ixion.server.plugin_sets import PluginSets, nasl_cache
 from ixion.server.scanning import Scanning
 from ixion.server.startup import BACKLOG, Prepared, StartupError, prepare
@@ -167,6 +168,7 @@ def _run(prepared: Prepared) -> None:
                 offer=prepared.offer,
                 users=prepared.users,
                 tls=prepared.tls,
+                limits=Limits.from_settings(prepared.settings),
                 scan_setup=ScanSetup(
                     prepared.settings, prepared.table, prepared.plugins, prepared.persistence
                 ),
@@ -198,8 +200,16 @@ class Clients:
     shutdown can cancel them.
     """
 
-    def __init__(self, *, offer: Offer, users: UserStore, scanning: Scanning | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        offer: Offer,
+        users: UserStore,
+        scanning: Scanning | None = None,
+        limits: Limits = DEFAULTS,
+    ) -> None:
         self._offer = offer
+        self._limits = limits
         self._users = users
         self._scanning = scanning
         self._tasks: set[asyncio.Task[None]] = set()
@@ -215,7 +225,12 @@ class Clients:
             with contextlib.suppress(OSError):  # the peer may be gone already
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
         handler = ClientHandler(
-            reader, writer, offer=self._offer, users=self._users, scanning=self._scanning
+            reader,
+            writer,
+            offer=self._offer,
+            users=self._users,
+            scanning=self._scanning,
+            limits=self._limits,
         )
         self._accepted += 1
         task = asyncio.create_task(handler.run(), name=f"client-{self._accepted}-{handler.peer}")
@@ -238,6 +253,7 @@ async def serve(
     tls: ssl.SSLContext | None = None,
     stop: asyncio.Event | None = None,
     scan_setup: ScanSetup | None = None,
+    limits: Limits = DEFAULTS,
 ) -> None:
     """Serve clients on ``listener`` until SIGTERM, SIGINT or ``stop`` is set.
 
@@ -261,7 +277,7 @@ async def serve(
             keeping = Keeping.start(scan_setup.persistence, scanning, users)
             scanning = keeping.scanning
             await keeping.detached.resume_all()
-    clients = Clients(offer=offer, users=users, scanning=scanning)
+    clients = Clients(offer=offer, users=users, scanning=scanning, limits=limits)
     if tls is None:
         server = await asyncio.start_server(clients.accept, sock=listener, backlog=BACKLOG)
     else:

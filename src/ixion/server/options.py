@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path  # noqa: TC003 (typing.get_type_hints(Settings) resolves it)
 from typing import Any, Final
 
+from ixion.server import limits
 from ixion.server.option_types import Kind, OnBadValue, Option, Truth
 
 __all__ = ["MAX_CHECKS_CAP", "OPTIONS", "OPTIONS_BY_NAME", "Settings"]
@@ -267,6 +268,91 @@ class Settings:
         Kind.STR,
         "Mail with this sendmail-compatible program instead of SMTP (empty: SMTP).",
         default="",
+        **_PRIVATE,
+    )
+    # --- limits (ours, issue 15; see ixion.server.limits) ----------------------------------
+    max_connections: int = option(
+        Kind.INT,
+        "Connections served at once; beyond it new ones wait in the kernel's queue.",
+        **_same(str(limits.MAX_CONNECTIONS)),
+        minimum=1,
+        **_PRIVATE,
+    )
+    max_connections_per_address: int = option(
+        Kind.INT,
+        "Connections at once from one address, before and after login.",
+        **_same(str(limits.MAX_CONNECTIONS_PER_ADDRESS)),
+        minimum=1,
+        **_PRIVATE,
+    )
+    max_connections_per_user: int = option(
+        Kind.INT,
+        "Connections at once logged in as one user.",
+        **_same(str(limits.MAX_CONNECTIONS_PER_USER)),
+        minimum=1,
+        **_PRIVATE,
+    )
+    max_scans_per_user: int = option(
+        Kind.INT,
+        "Scans at once of one user, detached scans included.",
+        **_same(str(limits.MAX_SCANS_PER_USER)),
+        minimum=1,
+        **_PRIVATE,
+    )
+    max_hosts_per_scan: int = option(
+        Kind.INT,
+        "Addresses one scan may name once its ranges are expanded.",
+        **_same(str(limits.MAX_HOSTS_PER_SCAN)),
+        minimum=1,
+        **_PRIVATE,
+    )
+    max_upload_bytes: int = option(
+        Kind.INT,
+        "Bytes of one uploaded plugin or attached file.",
+        **_same(str(limits.MAX_UPLOAD_BYTES)),
+        minimum=1,
+        **_PRIVATE,
+    )
+    max_uploads_per_user: int = option(
+        Kind.INT,
+        "Plugins one user may keep uploaded.",
+        **_same(str(limits.MAX_UPLOADS_PER_USER)),
+        minimum=0,
+        **_PRIVATE,
+    )
+    max_upload_bytes_per_user: int = option(
+        Kind.INT,
+        "Bytes of all the plugins one user keeps uploaded.",
+        **_same(str(limits.MAX_UPLOAD_BYTES_PER_USER)),
+        minimum=0,
+        **_PRIVATE,
+    )
+    client_stall_timeout: int = option(
+        Kind.INT,
+        "Seconds a logged-in client may stall in the middle of a message (idle between: no limit).",
+        **_same(str(limits.CLIENT_STALL_TIMEOUT)),
+        minimum=1,
+        **_PRIVATE,
+    )
+    login_failures_allowed: int = option(
+        Kind.INT,
+        "Failed logins per address or user name before each new attempt is made to wait.",
+        **_same(str(limits.LOGIN_FAILURES_ALLOWED)),
+        minimum=1,
+        **_PRIVATE,
+    )
+    login_max_delay: int = option(
+        Kind.INT,
+        "Longest wait of a throttled login, seconds (the wait doubles from 1 s up to it).",
+        **_same(str(limits.LOGIN_MAX_DELAY)),
+        minimum=1,
+        **_PRIVATE,
+    )
+    login_workers: int = option(
+        Kind.INT,
+        "Password checks at once (each one scrypt of 32 MiB on its own thread).",
+        **_same(str(limits.LOGIN_WORKERS)),
+        minimum=1,
         **_PRIVATE,
     )
     # --- set by clients, read by the scan (spec §5.2 after the table, §3.10) -------------------
