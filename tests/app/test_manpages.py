@@ -15,6 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 from ixion.app.main import ixion_group
+from ixion.app.manpages import INSTALLED
 from ixion.app.troff import Page, escape, render_page
 from ixion.client.cli import batch
 from ixion.nasl import cli as nasl_cli
@@ -105,6 +106,9 @@ def _section(text: str, title: str) -> list[str]:
 def test_the_scripts_here_are_every_console_script_ixion_installs() -> None:
     scripts = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
     assert set(scripts) == {"ixion", *SCRIPTS}
+    assert INSTALLED == SCRIPTS
+    for name, command in INSTALLED.items():  # each page is made from the script's own module
+        assert scripts[name].split(":")[0] == command.callback.__module__  # type: ignore[union-attr]
 
 
 def test_every_command_and_subcommand_gets_a_page_and_nothing_else(

@@ -3,6 +3,7 @@ from a file or the environment and never from the command line."""
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING
 
 import pytest
@@ -109,3 +110,30 @@ def test_server_usage_errors(
         done = CliRunner().invoke(ixion_group(), ["scan", "127.0.0.1", "-p", str(closed), *args])
     assert done.exit_code == 2, done.output
     assert message in done.output
+
+
+def test_a_scan_through_ixiond_streams_json_lines_and_names_plugins_from_the_server(
+    tmp_path: Path, ftp_port: int
+) -> None:
+    """The server's plugin list gives reports their plugin facts, as the embedded scan's
+    own plugins do: a ``plugin`` line before the plugin's first finding, families and
+    solutions in the JSON report."""
+    config = write_config(tmp_path)
+    add_user(config, "alice", "wonder land")
+    port = free_port()
+    environ = scan_environment(tmp_path, IXION_USER="alice", IXION_PASSWORD="wonder land")
+    args = ["scan", "127.0.0.1", "-p", str(ftp_port), "--plugins", FTP_CHECKS,
+            "--server", f"tcp://127.0.0.1:{port}", "-o", "s.jsonl", "-o", "s.json"]  # fmt: skip
+    with running(config, port):
+        done = run_ixion(args, tmp_path, env=environ)
+    assert done.returncode == 0, done.stderr
+    lines = [json.loads(line) for line in (tmp_path / "s.jsonl").read_text().splitlines()]
+    assert lines[0] == {"format": "ixion-events", "schema_version": 1}
+    events = [(line.get("event"), line.get("id") or line.get("plugin_id")) for line in lines]
+    assert events.index(("plugin", "90000022")) < events.index(("finding", "90000022"))
+    named = {line["id"]: line for line in lines[1:] if line.get("event") == "plugin"}
+    assert named["90000022"]["family"]
+    report = json.loads((tmp_path / "s.json").read_text())
+    facts = {plugin["id"]: plugin for plugin in report["plugins"]}
+    assert facts["90000022"]["name"] == named["90000022"]["name"]
+    assert facts["90000022"]["family"] == named["90000022"]["family"]

@@ -1,16 +1,15 @@
 """``ixion man``: a man page for every command ixion installs, and for each of its subcommands.
 
-The commands are found where the installer found them: the ``console_scripts`` entry points
-of the ixion distribution (``[project.scripts]`` in pyproject.toml), so a new script gets its
-page without this module knowing it. ``ixion`` itself is the group that is running, with the
-app's commands already on it; ``ixion -q``, a command of its own behind ``ixion``'s
-dispatch, is added by hand as ``ixion-batch``. :mod:`ixion.app.troff` writes each page.
+The commands are the console scripts of ``[project.scripts]`` in pyproject.toml, imported
+here by name (:data:`INSTALLED`), so that ``lint-imports`` sees what the manual depends on;
+a test checks that the list and the installed entry points agree, so a new script cannot go
+without its page. ``ixion`` itself is the group that is running, with the app's commands
+already on it; ``ixion -q``, a command of its own behind ``ixion``'s dispatch, is added as
+``ixion-batch``. :mod:`ixion.app.troff` writes each page.
 """
 
 from __future__ import annotations
 
-import sys
-from importlib.metadata import distribution
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
@@ -19,13 +18,14 @@ import click
 from ixion import __version__
 from ixion.app.troff import Page, render_page
 from ixion.client.cli import batch
+from ixion.nasl import cli as nasl_cli
+from ixion.server import admin, daemon, mkcert
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-__all__ = ["man", "manual_pages", "write_pages"]
+__all__ = ["INSTALLED", "man", "manual_pages", "write_pages"]
 
-DISTRIBUTION: Final = "ixion"
 #: The program the running group is; its page is made from that group, not an entry point.
 PROGRAM: Final = "ixion"
 #: What NAME says of ``ixion -q``, whose help opens with its argument list instead.
@@ -33,6 +33,16 @@ BATCH_SUMMARY: Final = "the batch client, ixion -q, argument for argument nessus
 #: Where a package's commands go in the manual: nessusd and its tools were in section 8,
 #: the commands for whoever runs the daemon; everything else is a user's command.
 _SYSTEM_PACKAGE: Final = "ixion.server."
+#: Every console script but ``ixion``, by name: the click command behind it. ``ixion-nasl``'s
+#: entry point is a plain function that names the program, so its page comes from the
+#: command that function runs.
+INSTALLED: Final[dict[str, click.Command]] = {
+    "ixiond": daemon.main,
+    "ixion-mkcert": mkcert.main,
+    "ixion-adduser": admin.adduser,
+    "ixion-rmuser": admin.rmuser,
+    "ixion-nasl": nasl_cli.cli,
+}
 
 
 def manual_pages(root: click.Group) -> list[Page]:
@@ -40,34 +50,10 @@ def manual_pages(root: click.Group) -> list[Page]:
     every subcommand under each, sorted by name."""
     pages = [*_walk(_context(root, PROGRAM), PROGRAM, "1")]
     pages.append(Page("ixion-batch", "1", _context(batch, PROGRAM), BATCH_SUMMARY))
-    for name, command in installed_commands().items():
+    for name, command in INSTALLED.items():
         section = "8" if _defined_in(command).startswith(_SYSTEM_PACKAGE) else "1"
         pages += _walk(_context(command, name), name, section)
     return sorted(pages, key=lambda page: page.name)
-
-
-def installed_commands() -> dict[str, click.Command]:
-    """The click command behind each console script of the ixion distribution, by name,
-    but for ``ixion``: its entry point is a dispatcher, and the running group stands for it."""
-    scripts = distribution(DISTRIBUTION).entry_points.select(group="console_scripts")
-    return {s.name: _click_command(s.load()) for s in scripts if s.name != PROGRAM}
-
-
-def _click_command(loaded: object) -> click.Command:
-    """The script itself, or the one command its module defines when the script is a plain
-    function that runs it (``ixion-nasl``'s ``main`` does, to name the program)."""
-    if isinstance(loaded, click.Command):
-        return loaded
-    module_name = getattr(loaded, "__module__", "")
-    module = sys.modules[module_name]
-    own = [
-        value
-        for value in vars(module).values()
-        if isinstance(value, click.Command) and _defined_in(value) == module_name
-    ]
-    if len(own) != 1:
-        raise LookupError(f"{module_name} defines {len(own)} click commands, not one")
-    return own[0]
 
 
 def _defined_in(command: click.Command) -> str:

@@ -115,9 +115,15 @@ class Reports:
         except OSError as exc:
             raise OutputError(f"cannot write {output.path}: {exc.strerror}") from None
 
-    def add(self, event: Event) -> None:
-        """A result as it arrives: written to every JSON Lines report at once."""
+    def add(self, event: Event, facts: PluginFacts | None = None) -> None:
+        """A result as it arrives: written to every JSON Lines report at once.
+
+        ``facts``: what is known of the plugin it names, when the reports were opened
+        without it (a server's plugin list arrives after the files are opened).
+        """
         for _, writer in self._streams:
+            if facts is not None:
+                writer.learn(facts)
             writer.write(event)
 
     def finish(self, results: ScanResults) -> list[str]:

@@ -8,10 +8,13 @@ classic nessusd understands. The account comes from ``--credentials-file`` (TOML
 ``password``) or ``$IXION_USER`` / ``$IXION_PASSWORD``, never from the command line, where
 any user of the machine could read it.
 
-The batch client hands results over when the scan ends, so progress here is the server's
-STATUS lines (its ``-V``), reports are written at the end (JSON Lines too), and Ctrl-C ends
-the connection, which stops the scan on the server, without a report. ``--host-timeout``
-needs the embedded engine; checks and targets are the server's to refuse (its rules).
+Each result is handed over the moment it arrives: the live display counts it, JSON Lines
+reports get it at once (with a ``plugin`` line from the server's plugin list before a
+plugin's first finding), and the other reports are written at the end, with the facts the
+server's plugin list gives (family, CVEs, solution...). Progress is the server's STATUS
+lines (its ``-V``). Ctrl-C ends the connection, which stops the scan on the server, and
+still writes every report from the results received so far. ``--host-timeout`` needs the
+embedded engine; checks and targets are the server's to refuse (its rules).
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ from ixion.client.rcfile import (
 )
 from ixion.client.server_access import LoginError, parse_server, read_login
 from ixion.engine.loader import builtin_origins, load_plugins
+from ixion.reports.results import ScanResults
 from ixion.server.options import OPTIONS_BY_NAME
 
 if TYPE_CHECKING:
@@ -51,6 +55,7 @@ if TYPE_CHECKING:
     from ixion.app.reporting import Display
     from ixion.app.request import ScanRequest
     from ixion.client.rcfile import RcValue
+    from ixion.reports.results import Event, PluginFacts
 
 __all__ = [
     "LoginError",
@@ -145,24 +150,45 @@ def run_remote(request: ScanRequest, server: RemoteServer) -> ExitStatus:
         attachments=attachments,
         verbose=True,
     )
+    received = _Received(reports, progress)
     display.start()
     try:
         with scan_logging(request, display):
-            results = asyncio.run(run_batch_scan(scan, progress=_StatusLines(progress)))
+            results = asyncio.run(
+                run_batch_scan(scan, progress=_StatusLines(progress), observe=received.add)
+            )
     except KeyboardInterrupt:
-        reports.close()
+        display.stop()
         click.echo("ixion: interrupted; the server stops the scan as the connection ends", err=True)
-        return ExitStatus.INTERRUPTED
+        return conclude(request, reports, display, received.results, interrupted=True)
     except (BatchError, ConnectionFailed, OSError) as exc:
         reports.close()
+        display.stop()
         click.echo(f"ixion: {where}: {exc}", err=True)
         return ExitStatus.SCAN_ERROR
-    finally:
-        display.stop()
-    for event in results.events:
-        reports.add(event)
-        progress.record(event)
+    display.stop()
     return conclude(request, reports, display, results, interrupted=False)
+
+
+class _Received:
+    """The results as they arrive: counted, streamed, and kept for a report after Ctrl-C."""
+
+    def __init__(self, reports: Reports, progress: ScanProgress) -> None:
+        self._reports = reports
+        self._progress = progress
+        self._events: list[Event] = []
+        self._facts: dict[str, PluginFacts] = {}
+
+    def add(self, event: Event, facts: PluginFacts | None) -> None:
+        self._events.append(event)
+        if facts is not None:
+            self._facts.setdefault(facts.id, facts)
+        self._reports.add(event, facts)
+        self._progress.record(event)
+
+    @property
+    def results(self) -> ScanResults:
+        return ScanResults(events=tuple(self._events), plugins=tuple(self._facts.values()))
 
 
 def server_from_options(

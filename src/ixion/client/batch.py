@@ -20,7 +20,7 @@ import ssl
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, TextIO, TypeAlias
 
 from ixion.client.connection import ClientConnection, ConnectionFailed, ServerOffer
 from ixion.client.preferences import adopt_server_preferences, files_to_upload, preferences_to_send
@@ -47,9 +47,14 @@ from ixion.ntp import (
 from ixion.reports.collect import ResultsCollector
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from ixion.client.rcfile import RcFile
     from ixion.ntp import Message
-    from ixion.reports.results import ScanResults
+    from ixion.reports.results import Event, PluginFacts, ScanResults
+
+    #: Told each result as it arrives, with the facts of the plugin it names (if known).
+    ResultObserver: TypeAlias = Callable[[Event, PluginFacts | None], None]
 
 __all__ = [
     "BatchError",
@@ -119,10 +124,13 @@ def read_attachments(rc: RcFile) -> tuple[tuple[str, bytes], ...]:
     return tuple(attachments)
 
 
-async def run_batch_scan(scan: BatchScan, progress: TextIO | None = None) -> ScanResults:
+async def run_batch_scan(
+    scan: BatchScan, progress: TextIO | None = None, observe: ResultObserver | None = None
+) -> ScanResults:
     """Run one scan and return its results (partial if the server hung up early).
 
-    ``-V`` progress lines go to ``progress`` (standard output by default).
+    ``-V`` progress lines go to ``progress`` (standard output by default); ``observe`` is
+    told each result the moment it arrives (``ixion scan --server`` streams them).
     """
     progress = progress or sys.stdout
     connection = await ClientConnection.open(
@@ -141,7 +149,7 @@ async def run_batch_scan(scan: BatchScan, progress: TextIO | None = None) -> Sca
         )
         await _send_orders(connection, offer, rc, order, scan.attachments)
         collector = ResultsCollector(offer.plugins.plugins if offer.plugins is not None else ())
-        return await _read_results(connection, collector, scan.verbose, progress)
+        return await _read_results(connection, collector, scan.verbose, progress, observe)
     finally:
         await connection.close()
 
@@ -200,7 +208,11 @@ async def _expect(connection: ClientConnection, cls: type[Message]) -> Message:
 
 
 async def _read_results(
-    connection: ClientConnection, collector: ResultsCollector, verbose: bool, progress: TextIO
+    connection: ClientConnection,
+    collector: ResultsCollector,
+    verbose: bool,
+    progress: TextIO,
+    observe: ResultObserver | None,
 ) -> ScanResults:
     while True:
         msg = await connection.receive(patient=True)
@@ -214,7 +226,8 @@ async def _read_results(
             return collector.results
         if isinstance(msg, Error):
             print(f"ixion: server error: {msg.text}", file=sys.stderr)
-        collector.add(msg)
+        if collector.add(msg) and observe is not None:
+            observe(*collector.latest)
         if verbose:
             _show_progress(msg, progress)
 

@@ -132,6 +132,16 @@ class ResultsCollector:
             self._facts[plugin_id] = facts
 
     @property
+    def latest(self) -> tuple[Event, PluginFacts | None]:
+        """The last event recorded, and the facts of the plugin it names (if known).
+
+        For a client that streams results as they arrive (JSON Lines with plugin lines).
+        """
+        event = self._events[-1]
+        plugin_id = event.plugin_id if isinstance(event, Finding) else None
+        return event, None if plugin_id is None else self._facts.get(plugin_id)
+
+    @property
     def results(self) -> ScanResults:
         return ScanResults(events=tuple(self._events), plugins=tuple(self._facts.values()))
 

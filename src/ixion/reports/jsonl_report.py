@@ -66,6 +66,10 @@ class JsonLinesWriter:
         self._named: set[str] = set()
         self._write_line({"format": FORMAT_NAME, "schema_version": SCHEMA_VERSION})
 
+    def learn(self, facts: PluginFacts) -> None:
+        """Facts about a plugin learnt after the stream began (a server's plugin list)."""
+        self._plugins.setdefault(facts.id, facts)
+
     def write(self, event: Event) -> None:
         """Write one event (and, before a finding, its plugin's facts the first time)."""
         if isinstance(event, Finding) and event.plugin_id is not None:

@@ -11,11 +11,8 @@ Over a limit, that client gets a clear error and the log a line; nothing else is
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Final
-
-if TYPE_CHECKING:
-    from ixion.server.options import Settings
+from dataclasses import dataclass, fields
+from typing import Final
 
 __all__ = ["DEFAULTS", "Limits"]
 
@@ -64,22 +61,13 @@ class Limits:
     login_workers: int = LOGIN_WORKERS
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> Limits:
-        """The limits of the daemon's (not a connection's) settings."""
-        return cls(
-            max_connections=settings.max_connections,
-            max_connections_per_address=settings.max_connections_per_address,
-            max_connections_per_user=settings.max_connections_per_user,
-            max_scans_per_user=settings.max_scans_per_user,
-            max_hosts_per_scan=settings.max_hosts_per_scan,
-            max_upload_bytes=settings.max_upload_bytes,
-            max_uploads_per_user=settings.max_uploads_per_user,
-            max_upload_bytes_per_user=settings.max_upload_bytes_per_user,
-            client_stall_timeout=settings.client_stall_timeout,
-            login_failures_allowed=settings.login_failures_allowed,
-            login_max_delay=settings.login_max_delay,
-            login_workers=settings.login_workers,
-        )
+    def from_settings(cls, settings: object) -> Limits:
+        """The limits of the daemon's (not a connection's) settings.
+
+        ``settings`` is a :class:`~ixion.server.options.Settings`, which declares a key of
+        the same name for every field here (options.py builds on this module's defaults).
+        """
+        return cls(**{field.name: getattr(settings, field.name) for field in fields(cls)})
 
 
 #: The limits of a daemon with an empty configuration.
