@@ -53,6 +53,16 @@ def test_options_and_preferences_change_the_scan_within_the_daemon_s_caps() -> N
     assert list(table.as_mapping()).count("safe_checks") == 1
 
 
+def test_max_targets_is_the_scan_s_cap_on_addresses_as_far_as_ixiond_conf_goes() -> None:
+    """The scan refuses targets past ``max_hosts_per_scan`` as ixiond does; what
+    ``--max-targets`` let through must not then be refused by the scan."""
+    caps = [
+        scan_table(ScanChoices(port_range="80", max_targets=count), LOCATIONS)[1]
+        for count in (None, 100_000, 10**15)
+    ]
+    assert [settings.max_hosts_per_scan for settings in caps] == [65536, 100_000, 10**12 - 1]
+
+
 def test_max_rate_holds_both_port_scanners_of_the_built_in_plugins() -> None:
     infos = [plugin.info for plugin in load_scan_plugins(None, Path("/nonexistent")).all]
     assert dict(rate_preferences(50, infos)) == {

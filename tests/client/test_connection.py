@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+from typing import Any
 
 import pytest
 
@@ -14,6 +15,7 @@ from ixion.client.connection import (
     LoginFailed,
     ServerOffer,
 )
+from ixion.client.plugin_store import PluginStore
 from ixion.ntp import (
     BadLogin,
     Banner,
@@ -22,6 +24,7 @@ from ixion.ntp import (
     GoOn,
     Message,
     Password,
+    PluginBatch,
     Preferences,
     User,
     Version,
@@ -31,11 +34,16 @@ from tests.transcripts import TRANSCRIPTS, load
 
 
 async def _login(
-    name: str, user: str, password: str, version: Version, extensions: tuple[str, ...]
+    name: str,
+    user: str,
+    password: str,
+    version: Version,
+    extensions: tuple[str, ...],
+    **options: Any,
 ) -> tuple[ServerOffer, list[Message]]:
     async with ReplayServer(load(TRANSCRIPTS / f"{name}.raw.txt")) as server:
         connection = await ClientConnection.open(
-            "127.0.0.1", server.port, version=version, extensions=extensions
+            "127.0.0.1", server.port, version=version, extensions=extensions, **options
         )
         try:
             offer = await connection.login(user, password)
@@ -51,9 +59,10 @@ def login(
     *,
     version: Version = Version.NTP_1_2,
     extensions: tuple[str, ...] = DEFAULT_EXTENSIONS,
+    **options: Any,
 ) -> tuple[ServerOffer, list[Message]]:
     """Log in to a replay of ``name`` and return the offer and what the client sent."""
-    return asyncio.run(_login(name, user, password, version, extensions))
+    return asyncio.run(_login(name, user, password, version, extensions, **options))
 
 
 def test_login_reads_what_nessusd_offers_the_reference_client() -> None:
@@ -82,6 +91,40 @@ def test_login_reads_what_nessusd_offers_the_reference_client() -> None:
     assert offer.rules.rules == ()
     assert offer.dependencies is not None
     assert offer.dependencies.entries[0].dependencies == ("Peers tiny TCP scanner",)
+
+
+def test_a_sink_given_to_the_connection_gets_the_plugin_list_instead_of_the_offer() -> None:
+    batches: list[PluginBatch] = []
+    offer, _ = login("nessus225-client_vs_nessusd225_plain_plist", plugins=batches.append)
+    assert offer.plugins is None
+    assert [line.id for batch in batches for line in batch.lines()] == ["90002", "90001"]
+    assert offer.preference("max_hosts") == "30"
+
+
+def test_a_store_given_to_the_connection_is_the_offers() -> None:
+    store = PluginStore(descriptions=False)
+    offer, _ = login("nessus225-client_vs_nessusd225_plain_plist", plugins=store)
+    assert offer.plugins is store
+    assert [entry.id for entry in store] == ["90002", "90001"]
+    record = store.find("90002", description=False)
+    assert record is not None
+    assert record.cve == ("CVE-1999-0001",)
+
+
+def test_dependencies_are_read_through_when_not_kept() -> None:
+    offer, _ = login("nessus225-client_vs_nessusd225_plain_plist", keep_dependencies=False)
+    assert offer.dependencies is not None
+    assert offer.dependencies.entries == ()
+    assert offer.preference("ntp_save_sessions") == "yes"
+
+
+def test_an_offers_repr_counts_what_it_holds() -> None:
+    offer, _ = login("nessus225-client_vs_nessusd225_plain_plist")
+    assert offer.preferences is not None
+    assert repr(offer) == (
+        f"ServerOffer(plugins=2, preferences={len(offer.preferences.items)}, rules=0, "
+        "dependencies=1, plugins_md5=None, extra=0)"
+    )
 
 
 def test_an_ntp_1_1_login_gets_no_dependencies() -> None:

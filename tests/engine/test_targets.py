@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import time
 from collections import Counter
 from ipaddress import IPv4Address, IPv6Address
 
@@ -17,7 +18,7 @@ from ixion.engine.target_blocks import (
     Target,
     network_hosts,
 )
-from ixion.engine.targets import TargetError, parse_targets
+from ixion.engine.targets import TargetError, TooManyTargets, hosts_in, parse_targets
 
 
 def names(text: str, *, unique: bool = True, interleave: bool = False) -> list[str]:
@@ -313,12 +314,13 @@ def test_a_long_item_is_shortened_in_the_message() -> None:
 def test_max_hosts_refuses_targets_that_add_up_to_too_many_hosts() -> None:
     text = "192.0.2.0/24, 198.51.100.0/24"
     assert parse_targets(text, max_hosts=508).count() == 508
-    with pytest.raises(TargetError) as caught:
+    with pytest.raises(TooManyTargets) as caught:
         parse_targets(text, max_hosts=300)
     assert str(caught.value) == (
         "bad target '198.51.100.0/24' (item 2, at character 15): "
-        "this makes 508 hosts, more than the 300 allowed"
+        "the targets make 508 hosts up to here, more than the 300 allowed"
     )
+    assert (caught.value.count, caught.value.limit) == (508, 300)
 
 
 def test_max_hosts_refuses_an_ipv6_slash_64_before_any_host_is_made() -> None:
@@ -514,3 +516,55 @@ def test_a_block_contains_exactly_the_addresses_it_yields(offset: int, prefix: i
         assert {address for address in window if address in block} == yielded
         assert IPv6Address("2001:db8::1") not in block
         assert "198.18.0.1" not in block
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.one_of(lab_ranges(), lab_octet_ranges()), st.integers(-8, LAB_SIZE + 8))
+def test_count_below_is_the_number_of_hosts_before_an_address(item: str, offset: int) -> None:
+    (block,) = parse_targets(item).blocks
+    assert isinstance(block, AddressRange | OctetRanges)
+    address = IPv4Address(LAB_START + offset)
+    hosts = [target.address for target in parse_targets(item)]
+    assert block.count_below(address) == sum(int(h) < int(address) for h in hosts if h)
+
+
+@pytest.mark.parametrize(
+    ("block", "text"),
+    [
+        (network_hosts(IPv4Address("0.0.0.0"), 0), "0.0.0.0/0"),
+        (network_hosts(IPv4Address("198.18.0.9"), 31), "198.18.0.8/31"),
+        (network_hosts(IPv6Address("::"), 0), "::/0"),
+        (AddressRange(first=IPv4Address("198.18.0.0"), last=IPv4Address("198.18.0.255")), None),
+        (AddressRange(first=IPv6Address("::1"), last=IPv6Address("::1")), "::1"),
+        (OctetRanges(octets=((198, 198), (18, 19), (0, 255), (1, 254))), "198.18-19.0-255.1-254"),
+    ],
+)
+def test_a_block_reads_as_an_item_that_stands_for_it(
+    block: AddressRange | OctetRanges, text: str | None
+) -> None:
+    """What E002 calls a refused block: a CIDR where the block is one, else a range."""
+    assert str(block) == (text or f"{block.first}-{block.last}")
+    (parsed,) = parse_targets(str(block)).blocks
+    assert parsed == block or (block.count() == 1 and parsed.count() == 1)
+
+
+def test_a_long_list_of_one_host_patterns_is_remembered_as_spans() -> None:
+    """``192.0.2.1-1`` is an octet pattern of one host; sixty thousand of them must not
+    make each repeat check a walk through all the earlier ones."""
+    text = ",".join(f"10.{n >> 8}.{n & 255}.1-1" for n in range(60000))
+    spec = parse_targets(text + ",10.0.0.1-2")
+    start = time.perf_counter()
+    hosts = [target.name for target in spec.hosts()]
+    assert hosts[-1] == "10.0.0.2"
+    assert len(hosts) == 60001
+    assert time.perf_counter() - start < 5.0
+
+
+@pytest.mark.parametrize("interleave", [False, True])
+def test_hosts_in_keeps_the_order_of_the_whole_block(interleave: bool) -> None:
+    (block,) = parse_targets("192.0.2.0/28").blocks
+    assert isinstance(block, AddressRange)
+    whole = list(hosts_in(block, [(0, block.count())], interleave=interleave))
+    kept = list(hosts_in(block, [(1, 4), (9, 12)], interleave=interleave))
+    indices = {*range(1, 4), *range(9, 12)}
+    assert kept == [t for t in whole if t.address and int(t.address) - int(block.first) in indices]

@@ -45,9 +45,10 @@ def run_scan(
 
 
 def finished(events: list[Event]) -> dict[str, str]:
+    """host -> why it ended early; a failure's reason starts with ``failed:``."""
     ends = [e for e in events if isinstance(e, HostFinished)]
     assert len(ends) == len({e.host for e in ends}), "one HostFinished per host"
-    return {e.host: e.reason for e in ends}
+    return {e.host: f"failed: {e.reason}" if e.failed else e.reason for e in ends}
 
 
 def test_every_host_is_scanned_once_and_max_hosts_holds(tmp_path: Path) -> None:
@@ -121,7 +122,9 @@ def test_a_plugin_that_blocks_signals_gets_its_worker_killed(
     body = "signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})\ntime.sleep(60)"
     origins = [write_plugin(tmp_path, "stuck", 5, body, timeout=1)]
     events = run_scan([job(origins, enabled={5})], limit=30)
-    assert finished(events) == {"127.0.0.1": "killed: plugin 5 did not stop at its time limit"}
+    assert finished(events) == {
+        "127.0.0.1": "failed: killed: plugin 5 did not stop at its time limit"
+    }
 
 
 def test_a_crashing_worker_ends_its_host_only(tmp_path: Path) -> None:
@@ -134,7 +137,10 @@ def test_a_crashing_worker_ends_its_host_only(tmp_path: Path) -> None:
     events = run_scan(
         [job(crash, host="crasher", enabled={1}), job(fine, host="fine", enabled={2})]
     )
-    assert finished(events) == {"crasher": "the worker died of signal 11", "fine": ""}
+    assert finished(events) == {
+        "crasher": "failed: the worker died of signal 11 (SIGSEGV)",
+        "fine": "",
+    }
     assert {(e.host, e.text) for e in events if isinstance(e, Finding)} == {
         ("crasher", "before\nQuality of detection: 70%\n"),
         ("fine", "fine\nQuality of detection: 70%\n"),

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
-from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address
+import itertools
+from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address, ip_network
 from typing import TYPE_CHECKING
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ixion.server.rules import (
     RECOMMENDED_GLOBAL_RULES,
@@ -16,12 +19,14 @@ from ixion.server.rules import (
     RuleError,
     RuleFile,
     RuleSet,
+    Stretch,
     create_global_rules,
     load_global_rules,
     merge_at_login,
     parse_global_rules,
     parse_user_rules,
 )
+from ixion.server.verdict_map import allowed_by_both
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -448,3 +453,146 @@ def test_global_file_warnings_name_the_file(tmp_path: Path) -> None:
     assert [str(warning) for warning in skipped] == [
         f"{path}, line 2: 'n:*' is not an IP address or client_ip: 'accept n:*'"
     ]
+
+
+# --- judging a range at once (issue 15) ------------------------------------------------------
+
+#: Where the rules and ranges of the properties below fall, each with 64 addresses above it:
+#: ordinary addresses, both ends of each family, both edges of the IPv4-mapped addresses
+#: (judged as IPv4), the mapped form of an ordinary IPv4 anchor, NAT64 and 6to4 forms.
+IPV4_ANCHORS = (0xC000_0200, 0x7F00_0000, 0, (1 << 32) - 64)
+IPV6_ANCHORS = (
+    0x2001_0DB8 << 96,
+    0,
+    (1 << 128) - 64,
+    (0xFFFF << 32) - 32,  # the mapped block begins half way
+    (0x1_0000 << 32) - 32,  # and ends half way
+    (0xFFFF << 32) + 0xC000_0200,
+    (0x64_FF9B << 96) + 0xC000_0200,
+    (0x2002_C000_0200 << 80),
+)
+
+
+def near(anchors: tuple[int, ...]) -> st.SearchStrategy[int]:
+    return st.builds(
+        lambda anchor, offset: anchor + offset, st.sampled_from(anchors), st.integers(0, 63)
+    )
+
+
+@st.composite
+def networks(draw: st.DrawFn) -> IPv4Network | IPv6Network:
+    address: IPv4Address | IPv6Address
+    if draw(st.booleans()):
+        address = IPv4Address(draw(near(IPV4_ANCHORS)))
+    else:
+        address = IPv6Address(draw(near(IPV6_ANCHORS)))
+    width = address.max_prefixlen
+    narrow = st.integers(width - 7, width)
+    prefix = draw(st.one_of(narrow, narrow, narrow, st.integers(0, width)))
+    return ip_network((address, prefix), strict=False)
+
+
+@st.composite
+def rule_sets(draw: st.DrawFn) -> RuleSet:
+    rules = draw(
+        st.lists(
+            st.builds(
+                lambda action, target, negated: Rule(action=action, target=target, negated=negated),
+                st.sampled_from(Action),
+                networks(),
+                st.booleans(),
+            ),
+            max_size=8,
+        )
+    )
+    return RuleSet(rules=tuple(rules), default=draw(st.sampled_from(Action)), client=CLIENT)
+
+
+@st.composite
+def ranges(draw: st.DrawFn) -> tuple[IPv4Address, IPv4Address] | tuple[IPv6Address, IPv6Address]:
+    length = draw(st.integers(0, 63))
+    if draw(st.booleans()):
+        first = draw(near(IPV4_ANCHORS))
+        return IPv4Address(first), IPv4Address(min(first + length, (1 << 32) - 1))
+    first = draw(near(IPV6_ANCHORS))
+    return IPv6Address(first), IPv6Address(min(first + length, (1 << 128) - 1))
+
+
+def verdicts(stretches: tuple[Stretch, ...]) -> list[bool]:
+    return [stretch.allowed for stretch in stretches for _ in range(stretch.count())]
+
+
+@settings(max_examples=400, deadline=None)
+@given(rule_sets(), ranges())
+def test_a_range_is_judged_as_each_of_its_addresses_would_be(
+    rules: RuleSet, bounds: tuple[IPv4Address, IPv4Address] | tuple[IPv6Address, IPv6Address]
+) -> None:
+    first, last = bounds
+    stretches = rules.classify(first, last)
+    assert (stretches[0].first, stretches[-1].last) == (first, last)
+    for before, after in itertools.pairwise(stretches):
+        assert int(before.last) + 1 == int(after.first)
+        assert before.allowed != after.allowed
+    addresses = range(int(first), int(last) + 1)
+    assert verdicts(stretches) == [rules.allows(type(first)(n)) for n in addresses]
+
+
+@settings(max_examples=200, deadline=None)
+@given(rule_sets(), rule_sets(), ranges())
+def test_two_rule_sets_together_allow_what_both_allow(
+    one: RuleSet,
+    two: RuleSet,
+    bounds: tuple[IPv4Address, IPv4Address] | tuple[IPv6Address, IPv6Address],
+) -> None:
+    first, last = bounds
+    both = allowed_by_both(one.classify(first, last), two.classify(first, last))
+    addresses = (type(first)(n) for n in range(int(first), int(last) + 1))
+    assert verdicts(both) == [one.allows(a) and two.allows(a) for a in addresses]
+
+
+def test_a_whole_family_is_judged_in_a_few_stretches_whatever_its_size() -> None:
+    rules = login(
+        "reject 127.0.0.0/8\naccept 192.0.2.0/24\naccept 2001:db8::/32\ndefault reject",
+        "reject !client_ip/16",
+    )
+    everything = IPv6Address(0), IPv6Address((1 << 128) - 1)
+    assert [(str(s.first), str(s.last), s.allowed) for s in rules.classify(*everything)] == [
+        ("::", "2001:db7:ffff:ffff:ffff:ffff:ffff:ffff", False),
+        ("2001:db8::", "2001:db8:ffff:ffff:ffff:ffff:ffff:ffff", True),
+        ("2001:db9::", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", False),
+    ]
+    # 192.0.2.0/24 lies outside the client's /16, which the user's negated reject closes.
+    assert rules.classify(IPv4Address(0), IPv4Address((1 << 32) - 1)) == (
+        Stretch(first=IPv4Address(0), last=IPv4Address((1 << 32) - 1), allowed=False),
+    )
+    assert login("accept client_ip/16\ndefault reject").classify(
+        IPv6Address("::ffff:198.18.0.0"), IPv6Address("::ffff:198.19.255.255")
+    ) == (
+        Stretch(
+            first=IPv6Address("::ffff:198.18.0.0"),
+            last=IPv6Address("::ffff:198.18.255.255"),
+            allowed=True,
+        ),
+        Stretch(
+            first=IPv6Address("::ffff:198.19.0.0"),
+            last=IPv6Address("::ffff:198.19.255.255"),
+            allowed=False,
+        ),
+    )
+
+
+def test_a_range_across_two_families_or_backwards_is_not_a_range() -> None:
+    rules = login("default accept")
+    with pytest.raises(ValueError, match="not a range"):
+        rules.classify(IPv4Address("192.0.2.9"), IPv4Address("192.0.2.1"))
+    with pytest.raises(ValueError, match="not a range"):
+        rules.classify(IPv4Address("192.0.2.1"), IPv6Address("::1"))
+
+
+def test_the_judgement_of_ranges_is_made_once_and_does_not_change_the_rule_set() -> None:
+    rules = login("accept 192.0.2.0/24\ndefault reject")
+    twin = login("accept 192.0.2.0/24\ndefault reject")
+    rules.classify(IPv4Address("192.0.2.0"), IPv4Address("192.0.2.9"))
+    assert rules == twin
+    assert hash(rules) == hash(twin)
+    assert repr(rules) == repr(twin)

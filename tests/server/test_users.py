@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import re
 import stat
+import statistics
+import time
 from ipaddress import IPv4Network
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -249,6 +251,60 @@ def test_a_password_that_was_never_wire_bytes_is_a_bad_login(store: UserStore, u
 
 def test_an_unknown_user_or_a_missing_directory_is_a_bad_login(store: UserStore) -> None:
     assert store.authenticate("nobody", "s3cret") is None
+
+
+# --- what a refusal costs and what it cannot hide (issue 15) ---------------------------------
+
+
+@pytest.mark.parametrize("unreadable", ["hash", "password", "dname", "rules"])
+def test_a_file_that_exists_but_cannot_be_read_is_an_error_not_a_bad_login(
+    store: UserStore, users: Path, unreadable: str
+) -> None:
+    nessus_adduser(users, "alice", password="s3cret\n", dname=f"{DN}\n")
+    path = users / "alice" / "auth" / unreadable
+    path.unlink(missing_ok=True)
+    path.mkdir()  # there, and no file: as EACCES or EIO would be, for root too
+    with pytest.raises(IsADirectoryError):
+        store.authenticate("alice", "s3cret", client_dn=DN if unreadable == "dname" else None)
+
+
+def test_every_refusal_costs_the_same_one_scrypt_whatever_the_name(
+    users: Path,
+) -> None:
+    """The CPU time of each refusal (of this thread, which runs the scrypt), so that other
+    processes on the machine do not blur it; the daemon's wall times are in
+    test_login_limits.py."""
+    store = UserStore(users, cost=ScryptCost(log2_n=14))
+    store.add_user("alice", password="s3cret")
+    nessus_adduser(users, "oldtimer", hash=f"{SEEDED_HASH} {SEED}\n")
+    nessus_adduser(users, "cleartext", password="s3cret\n")
+    nessus_adduser(users, "certified", dname=f"{DN}\n")
+    attempts = {
+        "scrypt user": ("alice", "wrong"),
+        "unknown name": ("nobody", "wrong"),
+        "md5 user": ("oldtimer", "wrong"),
+        "clear-text user": ("cleartext", "wrong"),
+        "certificate user": ("certified", "wrong"),
+        "impossible name": ("../alice", "wrong"),
+        "empty password": ("alice", ""),
+    }
+    rounds = []
+    for _ in range(7):
+        spent = {}
+        for kind, (name, password) in attempts.items():
+            start = time.thread_time()
+            assert store.authenticate(name, password) is None
+            spent[kind] = time.thread_time() - start
+        rounds.append(spent)
+    # Each compared with its own round, as the memory bandwidth other processes leave varies.
+    relative = {
+        kind: statistics.median(spent[kind] / statistics.median(spent.values()) for spent in rounds)
+        for kind in attempts
+    }
+    assert max(relative.values()) <= 1.05 * min(relative.values()), relative
+    start = time.thread_time()  # a scrypt user's right password costs its one scrypt too
+    assert store.authenticate("alice", "s3cret") is not None
+    assert time.thread_time() - start <= 1.2 * max(rounds[-1].values())
 
 
 # --- adding users ----------------------------------------------------------------------------

@@ -307,6 +307,7 @@ def scan(
             max_hosts=max_hosts,
             max_checks=max_checks,
             plugin_timeout=None if plugin_timeout is None else max(1, round(plugin_timeout)),
+            max_targets=max_targets,
             min_qod=min_qod,
             preferences=preferences,
             files=files,

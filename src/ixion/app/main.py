@@ -14,9 +14,6 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING, Final
 
-from ixion.app.command import scan
-from ixion.app.completion import completion
-from ixion.app.manpages import man
 from ixion.client import cli as client_cli
 
 if TYPE_CHECKING:
@@ -26,14 +23,25 @@ if TYPE_CHECKING:
 
 __all__ = ["APP_COMMANDS", "ixion_group", "main"]
 
-#: The commands this package adds to the client's group.
-APP_COMMANDS: Final = (scan, man, completion)
+#: The names of the commands this package adds to the client's group.
+APP_COMMANDS: Final = ("scan", "man", "completion")
+
+
+def _app_commands() -> tuple[click.Command, ...]:
+    """The commands themselves, imported when a line needs them: ``scan`` brings the engine
+    and the server with it, half a second that ``ixion -q`` and ``ixion plugins`` would pay
+    for nothing (issue 14 gives each 2 s of CPU with a whole feed)."""
+    from ixion.app.command import scan
+    from ixion.app.completion import completion
+    from ixion.app.manpages import man
+
+    return (scan, man, completion)
 
 
 def ixion_group() -> click.Group:
     """The client's group with the app's commands added (once, however often called)."""
     group = client_cli.cli
-    for command in APP_COMMANDS:
+    for command in _app_commands():
         if command.name not in group.commands:
             group.add_command(command)
     return group
@@ -42,10 +50,11 @@ def ixion_group() -> click.Group:
 def main(argv: Sequence[str] | None = None) -> None:
     """Entry point of ``ixion``: an app command, else whatever the client makes of the line."""
     args = list(sys.argv[1:] if argv is None else argv)
-    group = ixion_group()
-    if args and args[0] in {command.name for command in APP_COMMANDS}:
-        group.main(args, prog_name="ixion")
+    if args and args[0] in APP_COMMANDS:
+        ixion_group().main(args, prog_name="ixion")
     else:
+        if not client_cli.handles_alone(args):  # --help and completion list them
+            ixion_group()
         client_cli.main(args)
 
 

@@ -143,6 +143,8 @@ class ScanProgress:
                 host.ports_scanned, host.ports_total = event.current, event.total
             else:
                 host.plugins_total = event.total
+        elif isinstance(event, HostFinished) and event.failed:
+            host.reason = f"failed: {event.reason}"
         elif isinstance(event, HostFinished) and event.reason:
             host.reason = self._stopped.get(event.host, event.reason)
 

@@ -81,6 +81,9 @@ class ScanChoices:
     max_checks: int | None = None
     #: Seconds one plugin may run; None: the daemon's default.
     plugin_timeout: int | None = None
+    #: Addresses the targets may make (``--max-targets``, checked before the scan starts);
+    #: the scan's ``max_hosts_per_scan``. None: the daemon's default.
+    max_targets: int | None = None
     min_qod: int = 70
     #: Plugin preferences (credentials, ``--set``), in order.
     preferences: tuple[tuple[str, str], ...] = ()
@@ -144,6 +147,10 @@ def scan_table(choices: ScanChoices, locations: Locations) -> tuple[ConfTable, S
         "max_hosts": choices.max_hosts,
         "max_checks": choices.max_checks,
         "plugins_timeout": choices.plugin_timeout,
+        # The largest integer an ixiond.conf value may be; more than any real scan names.
+        "max_hosts_per_scan": None
+        if choices.max_targets is None
+        else min(choices.max_targets, 999_999_999_999),
     }
     values.update((name, str(value)) for name, value in optional.items() if value is not None)
     defaults = parse_config(default_config_text(locations))

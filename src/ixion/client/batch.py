@@ -19,10 +19,12 @@ from __future__ import annotations
 import ssl
 import sys
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO, TypeAlias
 
 from ixion.client.connection import ClientConnection, ConnectionFailed, ServerOffer
+from ixion.client.plugin_store import PluginStore
 from ixion.client.preferences import adopt_server_preferences, files_to_upload, preferences_to_send
 from ixion.ntp import (
     AttachedFile,
@@ -134,7 +136,12 @@ async def run_batch_scan(
     """
     progress = progress or sys.stdout
     connection = await ClientConnection.open(
-        scan.host, scan.port, ssl_context=tls_context(scan.rc, verify=scan.verify_certificate)
+        scan.host,
+        scan.port,
+        ssl_context=tls_context(scan.rc, verify=scan.verify_certificate),
+        # Reports show what a plugin is, never its description: those stay unwritten.
+        plugins=PluginStore(descriptions=False),
+        keep_dependencies=False,
     )
     try:
         offer = await connection.login(scan.user, scan.password)
@@ -148,7 +155,11 @@ async def run_batch_scan(
             else SessionRestore(session_id=scan.session)
         )
         await _send_orders(connection, offer, rc, order, scan.attachments)
-        collector = ResultsCollector(offer.plugins.plugins if offer.plugins is not None else ())
+        # Only the plugins that report are read back, for the facts reports show.
+        store = offer.plugins
+        collector = ResultsCollector(
+            find_plugin=None if store is None else partial(store.find, description=False)
+        )
         return await _read_results(connection, collector, scan.verbose, progress, observe)
     finally:
         await connection.close()
@@ -187,7 +198,7 @@ async def _send_orders(
     order: Message,
     attachments: tuple[tuple[str, bytes], ...],
 ) -> None:
-    plugins = offer.plugins.plugins if offer.plugins is not None else ()
+    plugins = offer.plugins if offer.plugins is not None else ()
     # ixiond reads plugin_set terms: a whole feed goes as "all;", not 135,000 ids.
     reads_terms = (offer.preference("server_info_nessusd_version") or "").startswith("ixiond ")
     items = preferences_to_send(rc, plugins, terms=reads_terms)

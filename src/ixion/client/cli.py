@@ -28,6 +28,7 @@ from ixion.client.batch import (
 from ixion.client.batch import run_batch_scan as _run_batch_scan
 from ixion.client.connection import ClientConnection, ConnectionFailed, ServerOffer
 from ixion.client.ntp_decode import decode_stream
+from ixion.client.plugin_lines import PluginListing
 from ixion.client.preferences import PluginChoices
 from ixion.client.rcfile import DEFAULT_RCFILE, RcFile, RcFileError, parse_rcfile
 from ixion.client.report_commands import report
@@ -38,17 +39,17 @@ from ixion.client.report_files import (
     write_report,
 )
 from ixion.client.server_commands import plugins, sessions
+from ixion.client.server_output import pipe_may_close
 from ixion.ntp import Features, RemoteProtocolError
 from ixion.plugin_api.selection import SelectionError
 from ixion.reports.formats import report_formats
-from ixion.reports.nbe import escape_text
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from ixion.ntp import SessionEntry
+    from ixion.ntp import PluginBatch, PluginSink, SessionEntry
 
-__all__ = ["batch", "cli", "main"]
+__all__ = ["batch", "cli", "handles_alone", "main"]
 
 #: Where click's shell completion finds its instruction for a program named ``ixion``.
 _COMPLETE_VARIABLE = "_IXION_COMPLETE"
@@ -59,6 +60,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
     command = batch if _wants_batch(args or _words_being_completed()) else cli
     command.main(args, prog_name="ixion")
+
+
+def handles_alone(args: Sequence[str]) -> bool:
+    """Whether the line goes to the batch client or to a command of the client's own, so
+    that the commands other packages add to :data:`cli` need not even be imported."""
+    return bool(args) and (args[0] in cli.commands or _wants_batch(list(args)))
 
 
 def _words_being_completed() -> list[str]:
@@ -215,15 +222,18 @@ def batch(
         rc = _load_rc(rc_path)
         count = 4 if listing else 5 if session is not None else 6
         host, port, user, password, *rest = _check_args(args, count)
+        server = (host, port, user, password, rc, not no_verify)
         if list_saved:
-            server = (host, port, user, password, rc, not no_verify)
             entries = asyncio.run(_sessions(*server, detached=detached, stop=stop_detached))
             for entry in entries:
                 click.echo(f"{entry.id} {entry.targets}")
             return
-        if listing:
-            offer = asyncio.run(_offer(host, port, user, password, rc, not no_verify))
-            _print_listing(offer, plugins=list_plugins)
+        if list_plugins:
+            _print_plugins(*server)
+            return
+        if list_preferences:
+            # The plugin list goes by unkept: -P prints the preferences alone.
+            _print_preferences(asyncio.run(_offer(*server, plugins=_unkept)))
             return
         targets_file, result_file = rest if session is None else ("", rest[0])
         report_format = output_format(result_file, report_type)
@@ -291,9 +301,21 @@ def _load_rc(path: str | None) -> RcFile:
 
 
 async def _offer(
-    host: str, port: int, user: str, password: str, rc: RcFile, verify: bool
+    host: str,
+    port: int,
+    user: str,
+    password: str,
+    rc: RcFile,
+    verify: bool,
+    plugins: PluginSink | None = None,
 ) -> ServerOffer:
-    connection = await ClientConnection.open(host, port, ssl_context=tls_context(rc, verify=verify))
+    connection = await ClientConnection.open(
+        host,
+        port,
+        ssl_context=tls_context(rc, verify=verify),
+        plugins=plugins,
+        keep_dependencies=False,
+    )
     try:
         return await connection.login(user, password)
     finally:
@@ -311,7 +333,13 @@ async def _sessions(
     detached: bool,
     stop: str | None,
 ) -> tuple[SessionEntry, ...]:
-    connection = await ClientConnection.open(host, port, ssl_context=tls_context(rc, verify=verify))
+    connection = await ClientConnection.open(
+        host,
+        port,
+        ssl_context=tls_context(rc, verify=verify),
+        plugins=_unkept,
+        keep_dependencies=False,
+    )
     try:
         await connection.login(user, password)
         return await list_sessions(connection, detached=detached, stop=stop)
@@ -319,24 +347,23 @@ async def _sessions(
         await connection.close()
 
 
-def _print_listing(offer: ServerOffer, *, plugins: bool) -> None:
-    """``-p``: one line per plugin; ``-P``: ``name = value`` per preference (spec §9.1)."""
-    if plugins:
-        for p in offer.plugins.plugins if offer.plugins is not None else ():
-            fields = (
-                p.id,
-                p.family,
-                p.name,
-                p.category.value,
-                p.copyright,
-                p.summary,
-                p.version,
-                ", ".join(p.cve),
-                ", ".join(p.bid),
-                ", ".join(p.xref),
-                p.description,
-            )
-            click.echo("|".join(escape_text(field) for field in fields))  # as in NBE
-        return
-    for name, value in offer.preferences.items if offer.preferences is not None else ():
-        click.echo(f"{name} = {value}")
+def _print_plugins(
+    host: str, port: int, user: str, password: str, rc: RcFile, verify: bool
+) -> None:
+    """``-p``: one line per plugin, written as the server's PLUGIN_LIST arrives (spec §9.1)."""
+    listing = PluginListing(sys.stdout.buffer)
+    with pipe_may_close():
+        asyncio.run(_offer(host, port, user, password, rc, verify, plugins=listing))
+        sys.stdout.flush()
+
+
+def _unkept(batch: PluginBatch) -> None:
+    """A plugin sink that keeps nothing."""
+
+
+def _print_preferences(offer: ServerOffer) -> None:
+    """``-P``: ``name = value`` per server preference (spec §9.1)."""
+    items = offer.preferences.items if offer.preferences is not None else ()
+    with pipe_may_close():
+        sys.stdout.write("".join(f"{name} = {value}\n" for name, value in items))
+        sys.stdout.flush()

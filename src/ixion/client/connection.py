@@ -8,6 +8,12 @@ applies timeouts, and turns socket and TLS failures into :class:`ConnectionFaile
 It speaks to ixiond and to a classic nessusd alike: the login below follows what nessusd 2.2.5
 did in the captured transcripts (the reply to the banner, two prompts without newline, then
 either ``Bad login attempt !`` or the post-login messages).
+
+The server's PLUGIN_LIST goes, a run of lines at a time as it arrives, to a
+:class:`~ixion.client.plugin_store.PluginStore` that the offer then carries, or to whatever
+sink the caller gives (``ixion -q -p`` prints the lines and keeps none). ixion's commands
+leave dependencies to the server and read PLUGINS_DEPENDENCIES through without keeping it
+(``keep_dependencies=False``), though they ask for it as the reference client did.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ import ssl
 from dataclasses import dataclass, field
 from typing import Final, TypeVar
 
+from ixion.client.plugin_store import PluginStore
 from ixion.ntp import (
     NEED_DATA,
     BadLogin,
@@ -33,6 +40,7 @@ from ixion.ntp import (
     PasswordPrompt,
     PluginList,
     PluginsDependencies,
+    PluginSink,
     PluginsMd5,
     Preferences,
     RemoteProtocolError,
@@ -64,7 +72,9 @@ DEFAULT_EXTENSIONS: Final = (
     "timestamps",
     "dependencies",
 )
-#: Bytes asked of the transport per read.
+#: Bytes asked of the transport per read. A whole feed's login is 200 MB, but larger reads
+#: cost more than they save: each one's text goes through the decoder in pieces of its size,
+#: and past 128 kB those come from mmap, page faults and all.
 READ_SIZE: Final = 64 * 1024
 
 
@@ -76,16 +86,36 @@ class LoginFailed(ConnectionFailed):
     """The server refused the user name or password."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class ServerOffer:
-    """What a server sends after a successful login (spec §4.1)."""
+    """What a server sends after a successful login (spec §4.1).
 
-    plugins: PluginList | None = None
+    Its repr counts instead of listing: a whole feed's offer can hold 130,000 dependency
+    lines, and a repr is made where one would not expect it. As ``asyncio.run`` returns, its
+    SIGINT handler still holds the main task, and Python 3.11's ``signal.getsignal`` writes
+    that handler, task and result, into an error message it then drops (half a second of
+    CPU for a whole feed, before this repr).
+    """
+
+    #: The PLUGIN_LIST, if the server sent one and no other sink took it.
+    plugins: PluginStore | None = None
     plugins_md5: PluginsMd5 | None = None
     preferences: Preferences | None = None
     rules: Rules | None = None
     dependencies: PluginsDependencies | None = None
     extra: tuple[Message, ...] = field(default=())
+
+    def __repr__(self) -> str:
+        counts = {
+            "plugins": len(self.plugins) if self.plugins is not None else None,
+            "preferences": len(self.preferences.items) if self.preferences is not None else None,
+            "rules": len(self.rules.rules) if self.rules is not None else None,
+            "dependencies": (
+                len(self.dependencies.entries) if self.dependencies is not None else None
+            ),
+        }
+        listed = ", ".join(f"{name}={count}" for name, count in counts.items())
+        return f"ServerOffer({listed}, plugins_md5={self.plugins_md5!r}, extra={len(self.extra)})"
 
     def preference(self, name: str) -> str | None:
         """The first value of a server preference (the effective one, spec §5.1)."""
@@ -125,11 +155,25 @@ class ClientConnection:
         version: Version = Version.NTP_1_2,
         extensions: tuple[str, ...] = DEFAULT_EXTENSIONS,
         io_timeout: float = 60.0,
+        plugins: PluginStore | PluginSink | None = None,
+        keep_dependencies: bool = True,
     ) -> None:
+        """``plugins``: where the PLUGIN_LIST goes, a :class:`PluginStore` that the offer
+        then carries (a fresh one if None) or any other sink, and the offer carries none.
+        ``keep_dependencies``: False leaves the offer's ``dependencies`` empty (a whole
+        feed's are 130,000 lines)."""
         self._reader = reader
         self._writer = writer
         self._banner = Banner(version=version, extensions=extensions)
-        self.session = Session(Role.CLIENT, features=Features(version=version))
+        if plugins is None:
+            plugins = PluginStore()
+        self._store = plugins if isinstance(plugins, PluginStore) else None
+        self.session = Session(
+            Role.CLIENT,
+            features=Features(version=version),
+            plugin_sink=plugins.add if isinstance(plugins, PluginStore) else plugins,
+            keep_dependencies=keep_dependencies,
+        )
         #: Seconds any single connect or read may wait for the server.
         self.io_timeout = io_timeout
 
@@ -143,6 +187,8 @@ class ClientConnection:
         version: Version = Version.NTP_1_2,
         extensions: tuple[str, ...] = DEFAULT_EXTENSIONS,
         io_timeout: float = 60.0,
+        plugins: PluginStore | PluginSink | None = None,
+        keep_dependencies: bool = True,
     ) -> ClientConnection:
         """Connect (TLS is implicit, spec §1.2: it starts before any NTP byte)."""
         try:
@@ -153,7 +199,15 @@ class ClientConnection:
         except (OSError, TimeoutError, ssl.SSLError) as exc:
             raise ConnectionFailed(f"cannot connect to {host}:{port}: {exc}") from exc
         _keep_alive(writer.get_extra_info("socket"))
-        return cls(reader, writer, version=version, extensions=extensions, io_timeout=io_timeout)
+        return cls(
+            reader,
+            writer,
+            version=version,
+            extensions=extensions,
+            io_timeout=io_timeout,
+            plugins=plugins,
+            keep_dependencies=keep_dependencies,
+        )
 
     async def send(self, msg: Message) -> None:
         data = self.session.send(msg)
@@ -244,7 +298,7 @@ class ClientConnection:
             else:
                 extra.append(msg)
         return ServerOffer(
-            plugins=_get(found, PluginList),
+            plugins=self._store if PluginList in found else None,
             plugins_md5=_get(found, PluginsMd5),
             preferences=_get(found, Preferences),
             rules=_get(found, Rules),
@@ -261,7 +315,8 @@ class ClientConnection:
         await self.send(GoOn())
 
     async def close(self) -> None:
-        """Close the connection (ignoring a peer that already left)."""
+        """Close the connection (ignoring a peer that already left); the offer's plugin
+        store stays readable."""
         self._writer.close()
         with contextlib.suppress(OSError, ssl.SSLError):
             await self._writer.wait_closed()

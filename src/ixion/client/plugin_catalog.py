@@ -1,26 +1,56 @@
 """A server's plugin list as something to look things up in: filters, search, plain fields.
 
-Pure functions over the :class:`~ixion.ntp.PluginRecord` tuple a login brings (PLUGIN_LIST),
-so ``ixion plugins`` stays one pass over the list whatever its size: a full feed is about
-136,000 records, and every function here looks at each record once and does nothing slower
-than a lower-cased substring test per field.
+Pure functions over the plugins a login brings (PLUGIN_LIST): the short entries of a
+:class:`~ixion.client.plugin_store.PluginStore`, or whole :class:`~ixion.ntp.PluginRecord`
+values, which read alike (:class:`ListedPlugin`). ``ixion plugins`` stays one pass over the
+list whatever its size: a full feed is about 136,000 plugins, and every function here looks
+at each once and does nothing slower than a lower-cased substring test per field.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
 
-    from ixion.ntp import PluginRecord
+    from ixion.ntp import Category, PluginRecord
 
-__all__ = ["matching", "plugin_facts", "search", "split_tags"]
+__all__ = [
+    "ListedPlugin",
+    "listed_facts",
+    "matching",
+    "plugin_facts",
+    "search",
+    "split_tags",
+]
+
+
+class ListedPlugin(Protocol):
+    """What a listing, a filter and a search read of a plugin."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def family(self) -> str: ...
+    @property
+    def category(self) -> Category: ...
+    @property
+    def summary(self) -> str: ...
+    @property
+    def cve(self) -> tuple[str, ...]: ...
+    @property
+    def bid(self) -> tuple[str, ...]: ...
+
+
+_P = TypeVar("_P", bound=ListedPlugin)
 
 
 def matching(
-    plugins: Iterable[PluginRecord], *, family: str | None = None, category: str | None = None
-) -> Iterator[PluginRecord]:
+    plugins: Iterable[_P], *, family: str | None = None, category: str | None = None
+) -> Iterator[_P]:
     """The plugins of ``family`` and ``category`` (each compared case-insensitively, whole)."""
     family_key = family.casefold() if family is not None else None
     category_key = category.casefold() if category is not None else None
@@ -33,8 +63,8 @@ def matching(
 
 
 def search(
-    plugins: Iterable[PluginRecord], text: str | None = None, *, cve: str | None = None
-) -> Iterator[PluginRecord]:
+    plugins: Iterable[_P], text: str | None = None, *, cve: str | None = None
+) -> Iterator[_P]:
     """The plugins whose name, summary, family, CVE or BID ids contain ``text`` (any case),
     and that list exactly ``cve`` if given."""
     needle = text.casefold() if text else None
@@ -47,7 +77,7 @@ def search(
         yield plugin
 
 
-def _contains(plugin: PluginRecord, needle: str) -> bool:
+def _contains(plugin: ListedPlugin, needle: str) -> bool:
     return (
         needle in plugin.name.casefold()
         or needle in plugin.summary.casefold()
@@ -69,6 +99,19 @@ def split_tags(tags: str) -> dict[str, str]:
         if equals and name:
             found[name] = value
     return found
+
+
+def listed_facts(plugin: ListedPlugin) -> dict[str, object]:
+    """What ``ixion plugins list --json`` prints of a plugin."""
+    return {
+        "id": plugin.id,
+        "name": plugin.name,
+        "family": plugin.family,
+        "category": plugin.category.value,
+        "summary": plugin.summary,
+        "cve": list(plugin.cve),
+        "bid": list(plugin.bid),
+    }
 
 
 def plugin_facts(plugin: PluginRecord) -> dict[str, object]:

@@ -24,6 +24,7 @@ import click
 
 from ixion.client.batch import BatchError, tls_context
 from ixion.client.connection import ClientConnection, ConnectionFailed, LoginFailed
+from ixion.client.plugin_store import PluginStore
 from ixion.client.rcfile import RcFile
 
 if TYPE_CHECKING:
@@ -189,13 +190,26 @@ def with_server(command: Callable[..., None]) -> Callable[..., None]:
 
 
 def talk(
-    server: ServerAccount, work: Callable[[ClientConnection, ServerOffer], Awaitable[_T]]
+    server: ServerAccount,
+    work: Callable[[ClientConnection, ServerOffer], Awaitable[_T]],
+    *,
+    plugins: PluginStore | None = None,
 ) -> _T:
-    """Log in, do ``work``, log out; a failure on the way ends the command with its status."""
+    """Log in, do ``work``, log out; a failure on the way ends the command with its status.
+
+    ``plugins``: the store the offer's PLUGIN_LIST goes to; by default one of the plugins'
+    short fields alone (sessions have no use for the list at all, listings none for texts).
+    """
+    if plugins is None:
+        plugins = PluginStore(descriptions=False, references=False)
 
     async def session() -> _T:
         connection = await ClientConnection.open(
-            server.host, server.port, ssl_context=tls_context(server.rc, verify=True)
+            server.host,
+            server.port,
+            ssl_context=tls_context(server.rc, verify=True),
+            plugins=plugins,
+            keep_dependencies=False,
         )
         try:
             offer = await connection.login(server.user, server.password)

@@ -24,6 +24,8 @@ import click
 from ixion.client.batch import BatchError, BatchScan, list_sessions, run_batch_scan
 from ixion.client.connection import ConnectionFailed, LoginFailed
 from ixion.client.plugin_catalog import matching, plugin_facts, search, split_tags
+from ixion.client.plugin_json import listed_json
+from ixion.client.plugin_store import PluginStore
 from ixion.client.report_files import ReportFileError, output_format, write_report
 from ixion.client.report_view import make_console, show_results
 from ixion.client.server_access import (
@@ -34,14 +36,15 @@ from ixion.client.server_access import (
     talk,
     with_server,
 )
-from ixion.client.server_output import print_facts, print_json, print_rows
+from ixion.client.server_output import print_facts, print_json, print_json_array, print_rows
 from ixion.ntp import Category, SessionDelete
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
     from ixion.client.connection import ClientConnection, ServerOffer
-    from ixion.ntp import PluginRecord, SessionEntry
+    from ixion.client.plugin_store import PluginEntry
+    from ixion.ntp import SessionEntry
 
 __all__ = ["plugins", "sessions"]
 
@@ -56,24 +59,40 @@ _ACCOUNT_HELP: Final = """
 """
 
 
-def _plugin_list(server: ServerAccount) -> tuple[PluginRecord, ...]:
-    async def plugins_of(_: ClientConnection, offer: ServerOffer) -> tuple[PluginRecord, ...]:
-        return offer.plugins.plugins if offer.plugins is not None else ()
+def _plugin_list(server: ServerAccount, *, texts: bool = False) -> PluginStore:
+    """The server's plugins: short entries, and with ``texts`` each one's long texts on disk
+    until asked for (a listing never reads them)."""
+    store = PluginStore(descriptions=texts, references=texts)
 
-    return talk(server, plugins_of)
+    async def plugins_of(_: ClientConnection, offer: ServerOffer) -> PluginStore:
+        return offer.plugins if offer.plugins is not None else PluginStore()
+
+    return talk(server, plugins_of, plugins=store)
 
 
 _json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 _LISTED: Final = ("id", "family", "category", "name")
+#: Plugins turned into JSON at a time.
+_JSON_RUN: Final = 4096
 
 
-def _print_plugins(found: Iterable[PluginRecord], as_json: bool, title: str) -> None:
+def _print_plugins(found: PluginStore | Iterable[PluginEntry], as_json: bool, title: str) -> None:
+    """The plugins of a whole store, or those found in it, by columns (no entry made for
+    each plugin of a whole feed listed)."""
+    if isinstance(found, PluginStore):
+        columns = found.columns()
+    else:
+        entries = list(found)
+        columns = tuple(zip(*entries, strict=True)) if entries else ((),) * 9
     if as_json:
-        keys = (*_LISTED, "summary", "cve", "bid")
-        print_json([{k: v for k, v in plugin_facts(p).items() if k in keys} for p in found])
+        chunks = (
+            [column[start : start + _JSON_RUN] for column in columns]
+            for start in range(0, len(columns[0]), _JSON_RUN)
+        )
+        print_json_array(map(listed_json, chunks))
         return
-    rows = ((p.id, p.family, p.category.value, p.name) for p in found)
-    print_rows(_LISTED, rows, title=title)
+    ids, names, words, families = columns[:4]
+    print_rows(_LISTED, zip(ids, families, words, names, strict=True), title=title)
 
 
 @click.group(context_settings=_CONTEXT)
@@ -115,7 +134,9 @@ def list_plugins(
       ixion plugins list --family 'Web Servers' --category attack localhost
       ixion plugins list localhost | cut -f1,4 | grep -i apache
     """
-    found = matching(_plugin_list(server), family=family, category=category)
+    store = _plugin_list(server)
+    whole = family is None and category is None
+    found = store if whole else matching(store, family=family, category=category)
     _print_plugins(found, as_json, f"Plugins of {server.url}")
 
 
@@ -162,7 +183,7 @@ def show_plugin(server: ServerAccount, plugin_id: str, as_json: bool) -> None:
       ixion plugins show localhost 10330
       ixion plugins show --json localhost 10330 | jq -r .description
     """
-    found = next((p for p in _plugin_list(server) if p.id == plugin_id), None)
+    found = _plugin_list(server, texts=True).find(plugin_id)
     if found is None:
         fail(ServerExit.NOT_FOUND, f"{server.url} has no plugin {plugin_id}")
     if as_json:

@@ -200,6 +200,9 @@ class HostFinished:
     when: float
     #: Empty when every plugin ran; else why the host ended early (stopped, dead, killed).
     reason: str = ""
+    #: The host's scan failed (its worker was killed or never started, memory ran out): its
+    #: results are incomplete for a reason nobody chose, which its client must be told.
+    failed: bool = False
 
 
 Event: TypeAlias = (
@@ -346,7 +349,7 @@ def _has_type(value: object, annotation: str) -> bool:
     if annotation.startswith("tuple["):
         return isinstance(value, tuple)  # checked while decoding
     if isinstance(value, bool):
-        return False
+        return annotation == "bool"
     if annotation == "float":
         return isinstance(value, int | float)
-    return isinstance(value, {"str": str, "int": int}[annotation])
+    return isinstance(value, {"str": str, "int": int, "bool": bool}[annotation])

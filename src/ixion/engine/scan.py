@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from typing import TYPE_CHECKING, Final, Protocol
 
 from ixion.engine.events import HostFinished
@@ -122,6 +123,6 @@ class Scan:
             await runner.run(self._queue.put)
         except Exception:  # one host's failure must not end the scan
             log.exception("%s: scan failed", job.host)
-            await self._queue.put(HostFinished(job.host, 0.0, "internal error"))
+            await self._queue.put(HostFinished(job.host, time.time(), "internal error", True))
         finally:
             del self._active[job.host]

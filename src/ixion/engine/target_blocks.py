@@ -1,8 +1,10 @@
 """The blocks a TARGET string (spec §7.4) is made of: one host, an address range, an octet pattern.
 
 A block stands for its hosts without listing them, which is what keeps target handling lazy
-(see :mod:`ixion.engine.targets`): ``count()`` is arithmetic and ``address_at()`` makes any
-one host on demand. :mod:`ixion.engine.target_items` builds blocks from the user's text and
+(see :mod:`ixion.engine.targets`): ``count()`` is arithmetic, ``address_at()`` makes any one
+host on demand, and ``count_below()`` says where an address falls among the hosts, so that a
+stretch of addresses (one the rules refuse, say) is a stretch of indices, never a loop.
+:mod:`ixion.engine.target_items` builds blocks from the user's text and
 :mod:`ixion.engine.targets` walks them.
 
 CIDR (spec §10.33 allows either reading): ``a.b.c.d/nn`` is the hosts of the network that
@@ -83,6 +85,21 @@ class AddressRange:
     def address_at(self, index: int) -> Address:
         return self.first + index
 
+    def count_below(self, address: Address) -> int:
+        """How many of the hosts come before ``address`` (of the same family)."""
+        return min(max(int(address) - int(self.first), 0), self.count())
+
+    def __str__(self) -> str:
+        """An item that stands for these addresses: ``a.b.c.d/nn`` where the range is a CIDR's
+        hosts as :func:`network_hosts` reads it, else ``first-last`` (or the one address)."""
+        if self.first == self.last:
+            return str(self.first)
+        prefix = self.first.max_prefixlen - (int(self.first) ^ int(self.last)).bit_length()
+        if network_hosts(self.first, prefix) == self:
+            network = ipaddress.ip_network((self.first, prefix), strict=False)
+            return str(network)
+        return f"{self.first}-{self.last}"
+
     def __contains__(self, address: object) -> bool:
         return (
             isinstance(address, IPv4Address | IPv6Address)
@@ -109,6 +126,18 @@ class OctetRanges:
     def count(self) -> int:
         return math.prod(high - low + 1 for low, high in self.octets)
 
+    def __str__(self) -> str:
+        """The pattern as an item: ``198.18.0-3.1-254``."""
+        return ".".join(str(low) if low == high else f"{low}-{high}" for low, high in self.octets)
+
+    @property
+    def first(self) -> IPv4Address:
+        return IPv4Address(bytes(low for low, _ in self.octets))
+
+    @property
+    def last(self) -> IPv4Address:
+        return IPv4Address(bytes(high for _, high in self.octets))
+
     def address_at(self, index: int) -> IPv4Address:
         """The address at ``index`` in natural order, where the last octet varies fastest."""
         octets = []
@@ -116,6 +145,23 @@ class OctetRanges:
             index, offset = divmod(index, high - low + 1)
             octets.append(low + offset)
         return IPv4Address(bytes(reversed(octets)))
+
+    def count_below(self, address: Address) -> int:
+        """How many of the hosts come before the IPv4 ``address``: its index, were it one.
+
+        Octet by octet from the first: every host whose octet here is lower comes before, and
+        the count goes on to the next octet only while ``address`` stays inside the pattern.
+        """
+        below = 0
+        per_value = self.count()
+        for octet, (low, high) in zip(int(address).to_bytes(4, "big"), self.octets, strict=True):
+            per_value //= high - low + 1  # the hosts that share one value of this octet
+            if octet < low:
+                return below
+            if octet > high:
+                return below + (high - low + 1) * per_value
+            below += (octet - low) * per_value
+        return below
 
     def __contains__(self, address: object) -> bool:
         return isinstance(address, IPv4Address) and all(

@@ -22,6 +22,12 @@ __all__ = ["parse_item"]
 
 #: Only digits, dots, dashes and a slash: an IPv4 address, range, octet pattern or CIDR.
 _IPV4_FORM: Final = re.compile(r"[0-9./-]+")
+#: An IPv4 address as :func:`_ipv4` takes it, for the common case of a long list of them
+#: (a LONG_ATTACK may hold a million): decimal octets up to 255, no leading zero.
+_OCTET: Final = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+_DOTTED_QUAD: Final = re.compile(rf"{_OCTET}(?:\.{_OCTET}){{3}}")
+#: What ``str.isspace`` says is a space (``re`` reads ``\s`` the same way).
+_SPACE: Final = re.compile(r"\s")
 _NAMED_ADDRESS: Final = re.compile(r"([^\[\]]+)\[([^\[\]]+)\]")
 _BRACKETED: Final = re.compile(r"\[([^\[\]]+)\](/.*)?")
 _LABEL: Final = re.compile(r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?")
@@ -36,7 +42,7 @@ def parse_item(item: str) -> Block:
     Raises:
         ValueError: the item does not parse; the message says why, for the user.
     """
-    if any(character.isspace() for character in item):
+    if _SPACE.search(item):
         raise ValueError("a target cannot contain spaces")
     if item.startswith("'"):
         return _quoted_name(item)
@@ -134,6 +140,8 @@ def _octet_range(text: str) -> tuple[int, int]:
 
 
 def _ipv4(text: str) -> IPv4Address:
+    if _DOTTED_QUAD.fullmatch(text):
+        return IPv4Address(bytes(map(int, text.split("."))))
     parts = text.split(".")
     if len(parts) != 4:
         raise ValueError(f"{text!r} is not an IPv4 address (four numbers separated by dots)")

@@ -12,12 +12,17 @@ Rules of target handling (this module, :mod:`~ixion.engine.target_blocks` and
   starts in the string.
 
 This module splits the string into items and walks the blocks they parse into: in order,
-optionally interleaved, with repeats skipped.
+optionally interleaved, with repeats skipped. A walker that judges blocks rather than hosts
+(the server's rules, :mod:`ixion.server.target_walk`) takes the parts: :func:`parse_blocks`,
+:func:`hosts_in` for the index spans it keeps of a block, :class:`SeenBlocks` for repeats.
 """
 
 from __future__ import annotations
 
 import bisect
+import heapq
+import itertools
+import math
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
@@ -26,11 +31,15 @@ from ixion.engine.target_blocks import Address, AddressRange, Block, OctetRanges
 from ixion.engine.target_items import parse_item
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Iterable, Iterator
 
 __all__ = [
+    "SeenBlocks",
     "TargetError",
     "TargetSpec",
+    "TooManyTargets",
+    "hosts_in",
+    "parse_blocks",
     "parse_targets",
 ]
 
@@ -38,6 +47,9 @@ __all__ = [
 _QUOTE_LIMIT: Final = 60
 #: Items are separated by `,` or `;` (§7.4); line breaks too, for lists pasted one per line.
 _ITEM: Final = re.compile(r"[^,;\r\n]+")
+#: An octet pattern of at most this many runs of consecutive addresses is remembered by
+#: :class:`SeenBlocks` as those runs; a larger one (which holds more hosts than that) as itself.
+_PATTERN_RUNS_AS_SPANS: Final = 256
 
 
 class TargetError(ValueError):
@@ -64,21 +76,52 @@ class TargetError(ValueError):
         return f"bad target {item!r} ({where}): {self.reason}"
 
 
-def _interleaved(count: int) -> Iterator[int]:
-    """``range(count)`` cut into about sqrt(count) slices, visited one index per slice in turn.
+class TooManyTargets(TargetError):
+    """The targets add up to more hosts than one scan may name."""
+
+    def __init__(self, *, count: int, limit: int, item: str, index: int, position: int) -> None:
+        #: The hosts counted up to the item that went over, and the limit.
+        self.count = count
+        self.limit = limit
+        reason = f"the targets make {count} hosts up to here, more than the {limit} allowed"
+        super().__init__(reason, item=item, index=index, position=position)
+
+
+def _interleaved(count: int, spans: Iterable[tuple[int, int]]) -> Iterator[int]:
+    """The indices of ``spans`` in the order of ``range(count)`` cut into about sqrt(count)
+    slices, visited one index per slice in turn.
 
     The ``slice_network_addresses`` order (§5.2): consecutive hosts fall in different
-    subnets, so no single router or firewall takes the whole scan at once. Lazy, like the
-    plain order.
+    subnets, so no single router or firewall takes the whole scan at once. Index ``i`` comes
+    at ``(i % size, i)`` for a slice size ``size``; each span is walked in that order and the
+    spans are merged, so leaving out spans costs nothing. Lazy, like the plain order.
     """
     size = 1 << (((count - 1).bit_length() + 1) // 2)
-    for offset in range(size):
-        yield from range(offset, count, size)
+    walks = [_interleaved_span(start, stop, size) for start, stop in spans]
+    return heapq.merge(*walks, key=lambda index: (index % size, index))
 
 
-def _block_hosts(block: AddressRange | OctetRanges, *, interleave: bool) -> Iterator[Target]:
-    count = block.count()
-    for index in _interleaved(count) if interleave else range(count):
+def _interleaved_span(start: int, stop: int, size: int) -> Iterator[int]:
+    if stop - start >= size:
+        for offset in range(size):
+            yield from range(start + (offset - start) % size, stop, size)
+        return
+    # Fewer indices than slices: one per slice, so the order is a rotation of the span.
+    turn = start + (-start) % size
+    yield from range(turn, stop)
+    yield from range(start, min(turn, stop))
+
+
+def hosts_in(
+    block: AddressRange | OctetRanges, spans: Iterable[tuple[int, int]], *, interleave: bool
+) -> Iterator[Target]:
+    """The hosts of ``block`` whose index is in one of ``spans`` (``[start, stop)`` pairs,
+    sorted and apart), in the block's order: plain, or interleaved over the whole block."""
+    if interleave:
+        indices: Iterator[int] = _interleaved(block.count(), spans)
+    else:
+        indices = (index for start, stop in spans for index in range(start, stop))
+    for index in indices:
         address = block.address_at(index)
         yield Target(name=str(address), address=address)
 
@@ -97,11 +140,13 @@ def _add_span(spans: list[tuple[int, int]], low: int, high: int) -> None:
     spans[start:end] = [(low, high)]
 
 
-class _Seen:
-    """The blocks ``hosts(unique=True)`` has gone through, to skip the hosts they held.
+class SeenBlocks:
+    """The blocks a walk has gone through, to skip the hosts they held.
 
     It keeps blocks, not hosts: memory grows with the items the user typed, and a lookup is
-    a hash, a bisection of the merged ranges and one test per earlier octet pattern.
+    a hash, a bisection of the merged ranges and one test per earlier large octet pattern.
+    A small pattern (``192.0.2.1-1`` is one) is kept as its runs of addresses, so that a list
+    of many such items does not make each lookup a walk through all of them.
     """
 
     def __init__(self) -> None:
@@ -122,13 +167,37 @@ class _Seen:
 
     def add(self, block: Block) -> None:
         if isinstance(block, OctetRanges):
-            self._patterns.append(block)
+            runs = _runs(block)
+            if runs is None:
+                self._patterns.append(block)
+            for first, last in runs or ():
+                _add_span(self._spans[4], first, last)
         elif isinstance(block, AddressRange):
             _add_span(self._spans[block.first.version], int(block.first), int(block.last))
         elif block.address is None:
             self._names.add((block.name, block.prefix))
         else:
             self._addresses.add(block.address)
+
+
+def _runs(pattern: OctetRanges) -> list[tuple[int, int]] | None:
+    """The pattern as runs of consecutive addresses, or None if it has too many of them.
+
+    The octets after the last one that is not 0-255 are whole, so each choice of the octets
+    before that one gives one run.
+    """
+    octets = pattern.octets
+    cut = max((index for index, octet in enumerate(octets) if octet != (0, 255)), default=0)
+    choices = [range(low, high + 1) for low, high in octets[:cut]]
+    if math.prod(map(len, choices)) > _PATTERN_RUNS_AS_SPANS:
+        return None
+    width = 1 << (8 * (3 - cut))  # the addresses that share one value of the octet at cut
+    low, high = octets[cut]
+    runs = []
+    for head in itertools.product(*choices):
+        base = int.from_bytes(bytes(head) + bytes(4 - cut), "big")
+        runs.append((base + low * width, base + (high + 1) * width - 1))
+    return runs
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,12 +229,12 @@ class TargetSpec:
         ``interleave`` is ``slice_network_addresses`` (§5.2): inside each range, hosts come
         in the order of :func:`_interleaved` rather than ascending.
         """
-        seen = _Seen() if unique else None
+        seen = SeenBlocks() if unique else None
         for block in self.blocks:
             if isinstance(block, Target):
                 targets: Iterator[Target] = iter((block,))
             else:
-                targets = _block_hosts(block, interleave=interleave)
+                targets = hosts_in(block, ((0, block.count()),), interleave=interleave)
             if seen is None:
                 yield from targets
                 continue
@@ -178,10 +247,19 @@ def parse_targets(text: str, *, max_hosts: int | None = None) -> TargetSpec:
 
     Raises:
         TargetError: an item does not parse, the list is empty, or the targets add up to
-            more than ``max_hosts`` hosts (no limit when None).
+            more than ``max_hosts`` hosts (no limit when None; :class:`TooManyTargets`).
     """
-    blocks: list[Block] = []
-    total = 0
+    return TargetSpec(tuple(parse_blocks(text, max_hosts=max_hosts)))
+
+
+def parse_blocks(text: str, *, max_hosts: int | None = None) -> Iterator[Block]:
+    """The blocks of a TARGET string one by one, for a caller that parses a long list in
+    turns; raises as :func:`parse_targets` does, when it comes to the item at fault.
+
+    The count is checked as each item is read, so a list of a million items that is over
+    ``max_hosts`` is refused at the item that goes over, not after the last one.
+    """
+    total = index = 0
     for index, (position, item) in enumerate(_items(text), start=1):
         try:
             block = parse_item(item)
@@ -189,12 +267,12 @@ def parse_targets(text: str, *, max_hosts: int | None = None) -> TargetSpec:
             raise TargetError(str(exc), item=item, index=index, position=position) from None
         total += block.count()
         if max_hosts is not None and total > max_hosts:
-            reason = f"this makes {total} hosts, more than the {max_hosts} allowed"
-            raise TargetError(reason, item=item, index=index, position=position)
-        blocks.append(block)
-    if not blocks:
+            raise TooManyTargets(
+                count=total, limit=max_hosts, item=item, index=index, position=position
+            )
+        yield block
+    if index == 0:
         raise TargetError("no target given")
-    return TargetSpec(tuple(blocks))
 
 
 def _items(text: str) -> Iterator[tuple[int, str]]:

@@ -12,6 +12,12 @@ A worker writes its events to a socket, one JSON line each (:mod:`ixion.engine.e
 the daemon reads them with asyncio. If a plugin is still running :data:`HARD_KILL_GRACE`
 seconds past its deadline (the worker's own guard failed: a C call that ignores signals), the
 daemon kills the worker and the host ends with the reason.
+
+A host whose scan did not run to its end for any other reason than a stop (its worker killed
+by a signal, by the kernel short of memory, failed, or never started; a plugin out of memory)
+ends with a :class:`~ixion.engine.events.HostFinished` that says it *failed*, and why, and the
+daemon's log says so with the worker's signal or exit status: a lost host never looks like a
+finished one.
 """
 
 from __future__ import annotations
@@ -25,7 +31,7 @@ import signal
 import socket
 import sys
 import time
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Final, TypeAlias
 
 from ixion.engine.events import (
     MAX_EVENT_BYTES,
@@ -36,7 +42,7 @@ from ixion.engine.events import (
     PluginStarted,
     from_json,
 )
-from ixion.engine.zygote import HEADER
+from ixion.engine.zygote import EXIT_NO_MEMORY, HEADER
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -53,6 +59,10 @@ log = logging.getLogger(__name__)
 HARD_KILL_GRACE: Final = 10.0
 #: A plugin's log message on one line of the daemon's log, whatever the script put in it.
 _ONE_LINE: Final = str.maketrans({"\n": "\\n", "\r": "\\r"})
+#: How a plugin that ran out of memory ends (:meth:`HostScan._guarded` writes the repr).
+_OUT_OF_MEMORY: Final = "error: MemoryError("
+#: The fork server's answer to a job: the worker's pid, or why there is none (0: it stopped).
+_Answer: TypeAlias = int | str
 
 
 class ForkServerError(OSError):
@@ -70,7 +80,7 @@ class ForkServer:
         self._control: socket.socket | None = None
         self._reader: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
-        self._started: asyncio.Queue[int] = asyncio.Queue()
+        self._started: asyncio.Queue[_Answer] = asyncio.Queue()
         #: pid -> future of its exit status, for every worker still alive.
         self._exits: dict[int, asyncio.Future[int]] = {}
 
@@ -79,8 +89,13 @@ class ForkServer:
             await self._ensure_running()
 
     async def _ensure_running(self) -> None:
-        if self._process is not None and self._process.returncode is None:
-            return
+        process, control = self._process, self._control
+        if process is not None and process.returncode is None:
+            if control is not None and control.fileno() != -1:
+                return
+            with contextlib.suppress(ProcessLookupError):  # it hung up on us: no job could
+                process.kill()  # reach it any more
+            await process.wait()
         ours, theirs = socket.socketpair()
         try:
             self._process = await asyncio.create_subprocess_exec(
@@ -88,6 +103,7 @@ class ForkServer:
                 "-m",
                 "ixion.engine.zygote",
                 str(theirs.fileno()),
+                str(os.getpid()),
                 *(str(path) for path in self._preload or ()),
                 pass_fds=(theirs.fileno(),),
                 stdin=asyncio.subprocess.DEVNULL,
@@ -116,8 +132,11 @@ class ForkServer:
         finally:
             log.debug("fork server gone")
             control.close()
-            for future in self._exits.values():
+            for pid, future in self._exits.items():
                 if not future.done():
+                    # Its workers died with it (SIGKILL); what they started goes now.
+                    with contextlib.suppress(OSError):
+                        os.killpg(pid, signal.SIGKILL)
                     future.set_result(-signal.SIGKILL)
             self._started.put_nowait(0)  # wakes a fork() waiting for an answer
 
@@ -126,6 +145,8 @@ class ForkServer:
             pid = int(words[1])
             self._exits[pid] = asyncio.get_running_loop().create_future()
             self._started.put_nowait(pid)
+        elif len(words) > 1 and words[0] == "failed":
+            self._started.put_nowait(" ".join(words[1:]))
         elif len(words) == 3 and words[0] == "exited":
             future = self._exits.get(int(words[1]))
             if future is not None and not future.done():
@@ -142,16 +163,16 @@ class ForkServer:
                 message = HEADER.pack(len(payload)) + payload
                 sent = socket.send_fds(self._control, [message[:1]], [theirs.fileno()])
                 await asyncio.get_running_loop().sock_sendall(self._control, message[sent:])
-                pid = await self._started.get()
+                answer = await self._started.get()
         except BaseException:
             ours.close()
             raise
         finally:
             theirs.close()
-        if pid == 0:
+        if isinstance(answer, str) or answer == 0:
             ours.close()
-            raise ForkServerError("the fork server stopped")
-        return pid, ours
+            raise ForkServerError(answer or "the fork server stopped")
+        return answer, ours
 
     async def exit_status(self, pid: int) -> int:
         """How a worker ended (negative: killed by that signal); forgets the worker."""
@@ -192,20 +213,33 @@ class HostWorker:
     ) -> None:
         """``observe`` sees every event the worker sends, before the watchdog's books keep
         some back (PluginStarted, a PluginEnded not journaled): a live display wants to know
-        which check runs. It must not raise."""
+        which check runs; and the host's HostFinished as the daemon passes it on. It must not
+        raise."""
         self.job = job
         self._server = server
         self._observe = observe
         self._pid = 0
-        self._stop_reason = ""
+        #: Why the host ends early, and whether that is a failure, as first decided.
+        self._end_reason = ""
+        self._failed = False
         #: plugin id -> monotonic time after which the worker is killed.
         self._deadlines: dict[int, float] = {}
 
     def stop(self, reason: str = "stopped") -> None:
         """Kill the worker; its host ends with ``reason``."""
-        self._stop_reason = self._stop_reason or reason
+        self._end_early(reason, failed=False)
         if self._pid:
             self._server.kill(self._pid)
+
+    def _fail(self, reason: str, *, kill: bool = True) -> None:
+        """The host's scan failed (``reason``); ``kill``: so its worker goes."""
+        self._end_early(reason, failed=True)
+        if kill and self._pid:
+            self._server.kill(self._pid)
+
+    def _end_early(self, reason: str, *, failed: bool) -> None:
+        if not self._end_reason:
+            self._end_reason, self._failed = reason, failed
 
     async def run(self, emit: Callable[[Event], Awaitable[None]]) -> None:
         """Scan the host; pass on its events; always end with exactly one HostFinished."""
@@ -213,36 +247,64 @@ class HostWorker:
         status = 0
         try:
             self._pid, sock = await self._server.fork(self.job)
-            if self._stop_reason:
+            if self._end_reason:
                 self._server.kill(self._pid)
             reader, writer = await asyncio.open_unix_connection(sock=sock, limit=MAX_EVENT_BYTES)
             watchdog = asyncio.create_task(self._watch())
             try:
                 while line := await _read_line(reader):
                     received = from_json(line)
-                    if self._observe is not None:
+                    if self._observe is not None and not isinstance(received, HostFinished):
                         self._observe(received)
                     event = self._track(received)
-                    if event is not None:
-                        finished = isinstance(event, HostFinished)
+                    if isinstance(event, HostFinished):
+                        finished = True
+                        await self._finish(event, emit)
+                    elif event is not None:
                         await emit(event)
             finally:
                 watchdog.cancel()
                 writer.close()
         except (EventError, ValueError, asyncio.LimitOverrunError) as exc:
-            log.error("%s: worker sent a bad event, killing it: %s", self.job.host, exc)
-            self.stop(f"killed: bad output from the worker ({exc})")
+            log.error(
+                "%s: worker %d sent a bad event, killing it: %s", self.job.host, self._pid, exc
+            )
+            self._fail("killed: bad output from the worker")
         except OSError as exc:
             log.error("%s: cannot run a worker: %s", self.job.host, exc)
-            self._stop_reason = self._stop_reason or f"not scanned: {exc}"
+            started = bool(self._pid)
+            self._fail(
+                f"the worker's events were lost: {exc}"
+                if started
+                else f"no worker could be started: {exc}"
+            )
         finally:
             if self._pid:
                 if not finished:
                     self._server.kill(self._pid)
                 status = await self._exit_status()
         if not finished:
-            reason = self._stop_reason or _status_reason(status)
-            await emit(HostFinished(self.job.host, time.time(), reason))
+            if not self._end_reason:
+                self._fail(_status_reason(status), kill=False)
+            event = HostFinished(self.job.host, time.time(), self._end_reason, self._failed)
+            await self._finish(event, emit, status)
+
+    async def _finish(
+        self,
+        event: HostFinished,
+        emit: Callable[[Event], Awaitable[None]],
+        status: int | None = None,
+    ) -> None:
+        """Pass on the host's end; a failure is logged, with the worker's exit status when it
+        ended before its host (negative: the signal that killed it)."""
+        if event.failed:
+            worker = f" (worker {self._pid}" if self._pid else ""
+            if worker:
+                worker += ")" if status is None else f", exit status {status})"
+            log.error("%s: the scan of this host failed: %s%s", self.job.host, event.reason, worker)
+        if self._observe is not None:
+            self._observe(event)
+        await emit(event)
 
     async def _exit_status(self) -> int:
         try:
@@ -263,13 +325,15 @@ class HostWorker:
             self._deadlines.pop(event.plugin_id, None)
             if event.outcome != "done":
                 log.info("%s: plugin %d: %s", self.job.host, event.plugin_id, event.outcome)
+            if event.outcome.startswith(_OUT_OF_MEMORY):
+                self._fail(f"plugin {event.plugin_id} ran out of memory", kill=False)
             return event if self.job.journal else None
         if isinstance(event, PluginLog):  # the worker has no log: this is its log
             message = event.message.translate(_ONE_LINE)
             logging.getLogger(event.logger).log(event.level, "%s: %s", self.job.host, message)
             return None
-        if isinstance(event, HostFinished) and self._stop_reason:
-            return HostFinished(event.host, event.when, self._stop_reason)
+        if isinstance(event, HostFinished) and self._end_reason:
+            return HostFinished(event.host, event.when, self._end_reason, self._failed)
         return event
 
     async def _watch(self) -> None:
@@ -279,13 +343,20 @@ class HostWorker:
             late = [plugin for plugin, deadline in self._deadlines.items() if now > deadline]
             if late:
                 log.warning("%s: plugin %d is stuck past its timeout", self.job.host, late[0])
-                self.stop(f"killed: plugin {late[0]} did not stop at its time limit")
+                self._fail(f"killed: plugin {late[0]} did not stop at its time limit")
                 return
 
 
 def _status_reason(status: int) -> str:
+    """Why a worker that did not finish its host ended, from its exit status."""
     if status < 0:
-        return f"the worker died of signal {-status}"
+        try:
+            name = signal.Signals(-status).name
+        except ValueError:
+            return f"the worker died of signal {-status}"
+        return f"the worker died of signal {-status} ({name})"
+    if status == EXIT_NO_MEMORY:
+        return "the worker ran out of memory"
     if status > 0:
         return f"the worker failed (exit status {status})"
     return "the worker ended early"

@@ -8,7 +8,8 @@ event loop: ``ixiond`` and the ``ixion`` client wrap it with asyncio, tests feed
   checked against the transition table of :mod:`ixion.ntp.state`.
 * :class:`ClientStreamDecoder` / :class:`ServerStreamDecoder` — read one direction of a
   conversation on its own (what ``ixion ntp-decode`` uses).
-* :func:`encode_client_message` / :func:`encode_server_message` — the wire form of a message.
+* :func:`encode_client_message` / :func:`encode_server_message` — the wire form of a message;
+  :func:`encode_server_chunks` — the same bytes in chunks, for long blocks.
 * The messages themselves (:mod:`~ixion.ntp.client_messages`,
   :mod:`~ixion.ntp.server_messages`), the values inside them (:mod:`~ixion.ntp.records`),
   :class:`Features`, the caps of :mod:`~ixion.ntp.limits` and the errors of
@@ -22,6 +23,7 @@ from ixion.ntp.decoder import NEED_DATA, NeedData
 from ixion.ntp.errors import LimitExceeded, LocalProtocolError, NtpError, RemoteProtocolError
 from ixion.ntp.features import KNOWN_EXTENSIONS, Features, Version
 from ixion.ntp.messages import ConnectionClosed, Message, Preferences, Rules, Unrecognized
+from ixion.ntp.plugin_line import PluginBatch, PluginLine
 from ixion.ntp.records import (
     Category,
     Certificate,
@@ -31,8 +33,8 @@ from ixion.ntp.records import (
     PortRef,
     SessionEntry,
 )
-from ixion.ntp.server_codec import encode_server_message
-from ixion.ntp.server_decoder import ServerPhase, ServerStreamDecoder
+from ixion.ntp.server_codec import encode_server_chunks, encode_server_message
+from ixion.ntp.server_decoder import PluginSink, ServerPhase, ServerStreamDecoder
 from ixion.ntp.server_messages import *  # noqa: F403
 from ixion.ntp.server_messages import __all__ as _server_all
 from ixion.ntp.session import Session
@@ -55,7 +57,10 @@ __all__ = [
     "Message",
     "NeedData",
     "NtpError",
+    "PluginBatch",
+    "PluginLine",
     "PluginRecord",
+    "PluginSink",
     "PortRef",
     "Preferences",
     "RemoteProtocolError",
@@ -69,6 +74,7 @@ __all__ = [
     "Unrecognized",
     "Version",
     "encode_client_message",
+    "encode_server_chunks",
     "encode_server_message",
     "report_text",
     *_client_all,

@@ -43,6 +43,7 @@ if TYPE_CHECKING:
 __all__ = ["ClientPhase", "ClientStreamDecoder", "encode_client_message", "parse_banner"]
 
 _PREFIX: Final = "CLIENT <|> "
+_PREFIX_BYTES: Final = _PREFIX.encode()
 #: nessusd ends a client block at any line that contains this (spec §10.17).
 _BLOCK_END: Final = "<|> CLIENT"
 
@@ -268,6 +269,9 @@ class ClientStreamDecoder(StreamDecoder):
         #: Version and extension words: from the banner once it is read.
         self.features = features or Features()
         self._start = start
+        #: The last message carried a payload (LONG_ATTACK, ATTACHED_*): its verb. What
+        #: follows the payload must be a command.
+        self._after_payload: str | None = None
         super().__init__()
 
     def _parse(self) -> Parser:
@@ -320,6 +324,9 @@ class ClientStreamDecoder(StreamDecoder):
         return cm.Password(password=_line_text(line))
 
     def _read_command(self) -> Read[Message]:
+        if self._after_payload is not None:
+            verb, self._after_payload = self._after_payload, None
+            yield from self._expect_command_after_payload(verb)
         line = yield from read_line(self._buffer, MAX_COMMAND_LINE, "command line")
         text = _line_text(line)
         if not text.startswith(_PREFIX):
@@ -335,6 +342,7 @@ class ClientStreamDecoder(StreamDecoder):
         if verb == "LONG_ATTACK":
             size = yield from self._read_size("LONG_ATTACK size", MAX_TARGETS_SIZE)
             payload = yield from read_exact(self._buffer, size, "LONG_ATTACK targets")
+            self._after_payload = "LONG_ATTACK"
             return cm.LongAttack(targets=decode_bytes(payload))
         if verb in ("ATTACHED_FILE", "ATTACHED_PLUGIN"):
             return (yield from self._read_attachment(verb))
@@ -346,6 +354,22 @@ class ClientStreamDecoder(StreamDecoder):
         except LocalProtocolError as exc:
             # nessusd skips a known command with unusable arguments (spec §3.9).
             return Unrecognized(line=text, reason=f"{verb}: {exc.message}")
+
+    def _expect_command_after_payload(self, verb: str) -> Read[None]:
+        """The next command starts right after a LONG_ATTACK or ATTACHED_* payload (spec
+        §2.3): bytes there that cannot start one mean the size was too small. nessusd read
+        them as a command; we refuse the stream at the first wrong byte. One stray line end
+        passes (a client habit)."""
+        while True:
+            head = self._buffer.peek(len(_PREFIX_BYTES))
+            line_end = head.startswith((b"\n", b"\r\n"))
+            if not (line_end or head == b"\r" or _PREFIX_BYTES.startswith(head)):
+                raise LocalProtocolError(
+                    f"{verb} payload longer than its size: {head!r} follows it"
+                )
+            if line_end or len(head) == len(_PREFIX_BYTES) or self._buffer.eof:
+                return
+            yield
 
     def _read_block(self, limit: int, what: str) -> Read[list[str]]:
         """Body lines up to the terminator: any line containing ``<|> CLIENT``."""
@@ -383,6 +407,7 @@ class ClientStreamDecoder(StreamDecoder):
         if size > cap:
             raise LimitExceeded(f"{verb} of {size} bytes is over the limit of {cap} bytes")
         data = yield from read_exact(self._buffer, size, f"{verb} payload")
+        self._after_payload = verb
         cls = cm.AttachedFile if verb == "ATTACHED_FILE" else cm.AttachedPlugin
         return cls(name=name[6:], data=data, content_type=content.removeprefix("content: "))
 

@@ -63,6 +63,10 @@ class ReceiveBuffer:
             raise LimitExceeded(f"{what} longer than {limit} bytes", offset=self.consumed)
         return self._take(index, skip=1)
 
+    def peek(self, size: int) -> bytes:
+        """Up to ``size`` bytes from the front, left in the buffer."""
+        return bytes(self._data[:size])
+
     def take_exact(self, size: int) -> bytes | None:
         """The next ``size`` bytes, or None if they have not all arrived."""
         if len(self._data) < size:

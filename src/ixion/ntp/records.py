@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from ixion.ntp.errors import LocalProtocolError
-from ixion.ntp.text import check_field, check_word
+from ixion.ntp.text import SEP, check_field, check_word
 
 __all__ = [
     "Category",
@@ -58,10 +58,15 @@ class Category(enum.Enum):
 
     @classmethod
     def from_wire(cls, word: str) -> Category:
-        try:
-            return cls(word)
-        except ValueError:
-            raise LocalProtocolError(f"unknown plugin category {word!r}") from None
+        # A dict lookup: Enum's own call costs a microsecond, once per plugin of a 136k feed.
+        category = _CATEGORY_WORDS.get(word)
+        if category is None:
+            raise LocalProtocolError(f"unknown plugin category {word!r}")
+        return category
+
+
+#: Each category by its PLUGIN_LIST word.
+_CATEGORY_WORDS: Final[dict[str, Category]] = {category.value: category for category in Category}
 
 
 _PORT_RE: Final = re.compile(r"(.+) \(([0-9]{1,5})/([^\s/()]+)\)")
@@ -115,13 +120,56 @@ class PortRef:
         raise LocalProtocolError(f"unreadable port field {text[:80]!r}")
 
 
+def _fields_are_clean(joined: str, count: int) -> bool:
+    """Whether ``count`` texts joined by newlines would each pass :func:`check_field`.
+
+    One pass of C-level searches over all of them instead of four per field: a PluginRecord
+    is built for each of a whole feed's 136,000 plugins on each side. A newline can only stand
+    between two texts, so ``"\\n<|> "`` finds any text after the first that starts with half
+    a separator. Never true for a text that fails; when False, the exact checks say which.
+    """
+    return not (
+        joined.count("\n") != count - 1
+        or SEP in joined
+        or joined.startswith("<|> ")
+        or joined.endswith(" <|>")
+        or "\n<|> " in joined
+        or " <|>\n" in joined
+    )
+
+
 def _check_list(what: str, values: tuple[str, ...]) -> None:
+    if not values:
+        return
+    # The wire field alone tells: ", " can neither overlap itself nor straddle an entry's edge,
+    # so the count is exactly the joints when no entry holds one; an entry's half separator
+    # shows as " <|>, " (one within, ", <|> " holds the separator itself).
+    wire = ", ".join(values)
+    if (
+        all(values)
+        and wire.count(", ") == len(values) - 1
+        and "\n" not in wire
+        and SEP not in wire
+        and not wire.startswith("<|> ")
+        and not wire.endswith(" <|>")
+        and " <|>, " not in wire
+    ):
+        return
     for value in values:
         check_field(what, value)
         if not value or ", " in value:
             raise LocalProtocolError(f"bad {what} entry {value!r}")
     # The joined field too: ``("a", "<|>")`` travels as ``a, <|>``, which ends in a separator.
     check_field(f"{what} list", ", ".join(values))
+
+
+#: The one-line texts of a plugin record, in the order ``__post_init__`` checks them.
+_PLUGIN_TEXTS: Final = ("name", "copyright", "summary", "family", "version", "sign_keys", "tags")
+
+
+def _is_word(text: str) -> bool:
+    """:func:`check_word`'s test in two C calls (``split()`` splits at what ``isspace`` is)."""
+    return text.split() == [text] and "<|>" not in text
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -151,9 +199,20 @@ class PluginRecord:
     tags: str = ""
 
     def __post_init__(self) -> None:
-        check_word("plugin id", self.id)
-        for what in ("name", "copyright", "summary", "family", "version", "sign_keys", "tags"):
-            check_field(f"plugin {what}", getattr(self, what))
+        if not _is_word(self.id):
+            check_word("plugin id", self.id)
+        texts = (
+            self.name,
+            self.copyright,
+            self.summary,
+            self.family,
+            self.version,
+            self.sign_keys,
+            self.tags,
+        )
+        if not _fields_are_clean("\n".join(texts), len(texts)):
+            for what in _PLUGIN_TEXTS:
+                check_field(f"plugin {what}", getattr(self, what))
         _check_list("CVE", self.cve)
         _check_list("BID", self.bid)
         _check_list("xref", self.xref)
@@ -167,7 +226,10 @@ class Dependency:
     dependencies: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        for value in (self.name, *self.dependencies):
+        values = (self.name, *self.dependencies)
+        if all(values) and _fields_are_clean("\n".join(values), len(values)):
+            return
+        for value in values:
             check_field("dependency name", value)
             if not value:
                 raise LocalProtocolError("empty plugin name in PLUGINS_DEPENDENCIES")

@@ -3,31 +3,41 @@
 Once the version reply and the two login prompts are past, every line names its message,
 except the bare plugin line that answers PLUGIN_INFO. Which optional plugin fields are present,
 and how report texts are escaped, come from the features the client negotiated.
+
+A block is read as it arrives, a run of lines at a time (:mod:`~ixion.ntp.block_runs`). A
+whole feed's PLUGIN_LIST is 136,000 lines and 200 MB: a client that passes a ``plugin_sink``
+gets each run as a :class:`~ixion.ntp.plugin_line.PluginBatch` the moment it is read and
+keeps what it wants, and the PLUGIN_LIST message then comes back empty. Without a sink the
+message holds every record, as for any other block. PLUGINS_DEPENDENCIES is as long, and a
+client that leaves dependencies to the server (spec §6.3) passes ``keep_dependencies=False``:
+the block is read to its end, each line held to the caps, and comes back empty.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import enum
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Final, TypeAlias
 
 from ixion.ntp import server_messages as sm
+from ixion.ntp.block_runs import read_block_run
 from ixion.ntp.decoder import Parser, StreamDecoder
 from ixion.ntp.errors import LimitExceeded, LocalProtocolError
 from ixion.ntp.features import Features, Version
 from ixion.ntp.limits import MAX_SERVER_BLOCK_LINES, MAX_SERVER_LINE, MAX_VERSION_REPLY_LINE
 from ixion.ntp.messages import ConnectionClosed, Message, Preferences, Rules, Unrecognized
-from ixion.ntp.plugin_line import parse_plugin_line
+from ixion.ntp.plugin_line import PluginBatch, PluginLineReader, parse_plugin_line
 from ixion.ntp.reader import Read, read_exact, read_line
 from ixion.ntp.records import (
     Certificate,
     Dependency,
     Md5Entry,
+    PluginRecord,
     PortRef,
     SessionEntry,
     parse_int,
 )
-from ixion.ntp.server_codec import BAD_LOGIN, BLOCK_END, PASSWORD_PROMPT, USER_PROMPT
+from ixion.ntp.server_codec import BAD_LOGIN, PASSWORD_PROMPT, USER_PROMPT
 from ixion.ntp.text import (
     SEP,
     decode_bytes,
@@ -38,7 +48,11 @@ from ixion.ntp.text import (
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-__all__ = ["ServerPhase", "ServerStreamDecoder"]
+__all__ = ["PluginSink", "ServerPhase", "ServerStreamDecoder"]
+
+#: Told each run of PLUGIN_LIST lines as soon as it is read and checked. An exception it
+#: raises ends the decoder: it leaves ``next_message()`` as it is, and the stream is lost.
+PluginSink: TypeAlias = "Callable[[PluginBatch], None]"
 
 
 class ServerPhase(enum.Enum):
@@ -51,9 +65,20 @@ class ServerPhase(enum.Enum):
 class ServerStreamDecoder(StreamDecoder):
     """Parses what a server sends to a client."""
 
-    def __init__(self, features: Features, *, start: ServerPhase = ServerPhase.VERSION) -> None:
+    def __init__(
+        self,
+        features: Features,
+        *,
+        start: ServerPhase = ServerPhase.VERSION,
+        plugin_sink: PluginSink | None = None,
+        keep_dependencies: bool = True,
+    ) -> None:
         #: What the client negotiated; a session updates it as the conversation goes.
         self.features = features
+        #: Where PLUGIN_LIST lines go as they are read; None keeps them in the message.
+        self.plugin_sink = plugin_sink
+        #: False: PLUGINS_DEPENDENCIES is read through and comes back empty.
+        self.keep_dependencies = keep_dependencies
         self._start = start
         super().__init__()
 
@@ -101,33 +126,63 @@ class ServerStreamDecoder(StreamDecoder):
             return _parse_short_status(text)
         if not text.startswith("SERVER <|> "):
             return sm.PluginInfoReply(plugin=parse_plugin_line(text, self.features))
-        block = _BLOCKS.get(text.removesuffix(" <|>"))
+        header = text.removesuffix(" <|>")
+        if header == "SERVER <|> PLUGIN_LIST":
+            return (yield from self._read_plugin_list())
+        if header == "SERVER <|> PLUGINS_DEPENDENCIES" and not self.keep_dependencies:
+            yield from self._read_block(keep=False)
+            return sm.PluginsDependencies()
+        block = _BLOCKS.get(header)
         if block is not None:
             lines = yield from self._read_block()
             return block(lines, self.features)
         return _parse_single(text, self.features)
 
-    def _read_block(self) -> Read[list[str]]:
+    def _read_block(self, *, keep: bool = True) -> Read[list[str]]:
+        """The lines of a block up to its end line; none but counted when not ``keep``."""
         lines: list[str] = []
-        while True:
-            line = yield from read_line(self._buffer, MAX_SERVER_LINE, "server block line")
-            text = decode_bytes(line)
-            if text.startswith(BLOCK_END):
-                return lines
-            if len(lines) >= MAX_SERVER_BLOCK_LINES:
+        count = 0
+        while (texts := (yield from read_block_run(self._buffer))) is not None:
+            count += len(texts)
+            if count > MAX_SERVER_BLOCK_LINES:
                 raise LimitExceeded(f"block longer than {MAX_SERVER_BLOCK_LINES} lines")
-            lines.append(text)
+            if keep:
+                lines += texts
+        return lines
+
+    def _read_plugin_list(self) -> Read[Message]:
+        reader = PluginLineReader(self.features)
+        sink = self.plugin_sink
+        records: list[PluginRecord] = []
+        count = 0
+        while (texts := (yield from read_block_run(self._buffer))) is not None:
+            count += len(texts)
+            if count > MAX_SERVER_BLOCK_LINES:
+                raise LimitExceeded(f"block longer than {MAX_SERVER_BLOCK_LINES} lines")
+            batch = reader.read_batch(texts)
+            if sink is not None:
+                sink(batch)
+            else:
+                records.extend(line.record() for line in batch.lines())
+        return sm.PluginList(plugins=tuple(records))
 
 
 def _pairs(lines: list[str]) -> tuple[tuple[str, str], ...]:
     return tuple(pair for pair in map(split_name_value, lines) if pair is not None)
 
 
-def _dependency(line: str) -> Dependency:
-    names = line.removesuffix(" <|>").split(SEP)
-    if len(names) > 1 and names[-1] == "":
-        names.pop()
-    return Dependency(name=names[0], dependencies=tuple(names[1:]))
+def _dependencies(lines: list[str]) -> tuple[Dependency, ...]:
+    """PLUGINS_DEPENDENCIES: a whole feed's is 130,000 lines naming the same few thousand
+    plugins over and over, so each name is kept once."""
+    names: dict[str, str] = {}
+    entries = []
+    for line in lines:
+        fields = line.removesuffix(" <|>").split(SEP)
+        if len(fields) > 1 and fields[-1] == "":
+            fields.pop()
+        name, *needed = (names.setdefault(field, field) for field in fields)
+        entries.append(Dependency(name=name, dependencies=tuple(needed)))
+    return tuple(entries)
 
 
 def _md5_entry(line: str) -> Md5Entry:
@@ -156,14 +211,11 @@ def _certificate(line: str) -> Certificate:
 
 
 _BLOCKS: Final[dict[str, Callable[[list[str], Features], Message]]] = {
-    "SERVER <|> PLUGIN_LIST": lambda lines, f: sm.PluginList(
-        plugins=tuple(parse_plugin_line(line, f) for line in lines)
-    ),
     "SERVER <|> PREFERENCES": lambda lines, f: Preferences(items=_pairs(lines)),
     "SERVER <|> RULES": lambda lines, f: Rules(rules=tuple(lines)),
     "SERVER <|> PREFERENCES_ERRORS": lambda lines, f: sm.PreferencesErrors(items=_pairs(lines)),
     "SERVER <|> PLUGINS_DEPENDENCIES": lambda lines, f: sm.PluginsDependencies(
-        entries=tuple(map(_dependency, lines))
+        entries=_dependencies(lines)
     ),
     "SERVER <|> PLUGINS_MD5": lambda lines, f: sm.PluginsMd5List(
         entries=tuple(map(_md5_entry, lines))

@@ -7,7 +7,8 @@ everything else (STATUS, FINISHED, BYE...), which no report shows (spec §3.4-§
 Given the server's PLUGIN_LIST, it also keeps :class:`PluginFacts` for the plugins that
 reported, so that reports can name them. A whole feed lists 136 k plugins and a scan hears
 from a few hundred: the list is indexed once, on the first finding, and only the plugins
-that reported are turned into facts.
+that reported are turned into facts. A client that keeps the list out of memory passes a
+``find_plugin`` function instead, asked once per plugin that reports.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from ixion.reports.results import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Sequence
+    from collections.abc import Callable, Iterable, Sequence
 
     from ixion.ntp import Message, PluginRecord
 
@@ -104,12 +105,21 @@ class ResultsCollector:
     the partial report when it is stopped mid-scan (spec §9.1).
     """
 
-    def __init__(self, plugins: Sequence[PluginRecord] = ()) -> None:
-        """``plugins``: the server's PLUGIN_LIST, if the client has it."""
+    def __init__(
+        self,
+        plugins: Sequence[PluginRecord] = (),
+        *,
+        find_plugin: Callable[[str], PluginRecord | None] | None = None,
+    ) -> None:
+        """``plugins``: the server's PLUGIN_LIST, if the client has it; or ``find_plugin``,
+        which gives the record of a plugin id (None if the list has no such plugin)."""
         self._events: list[Event] = []
         self._plugin_list = plugins
         self._plugin_index: dict[str, PluginRecord] | None = None
+        self._find_plugin = find_plugin
         self._facts: dict[str, PluginFacts] = {}
+        #: Ids no report can name (not listed, or listed without a name): asked about once.
+        self._unknown: set[str] = set()
 
     def add(self, msg: Message) -> bool:
         """Record the message's event; False when the message carries no result."""
@@ -122,14 +132,23 @@ class ResultsCollector:
         return True
 
     def _learn(self, plugin_id: str) -> None:
-        if plugin_id in self._facts or not self._plugin_list:
+        if plugin_id in self._facts or plugin_id in self._unknown:
             return
+        record = self._record(plugin_id)
+        facts = None if record is None else plugin_facts(record)
+        if facts is None:
+            self._unknown.add(plugin_id)
+        else:
+            self._facts[plugin_id] = facts
+
+    def _record(self, plugin_id: str) -> PluginRecord | None:
+        if self._find_plugin is not None:
+            return self._find_plugin(plugin_id)
+        if not self._plugin_list:
+            return None
         if self._plugin_index is None:
             self._plugin_index = {record.id: record for record in self._plugin_list}
-        record = self._plugin_index.get(plugin_id)
-        facts = None if record is None else plugin_facts(record)
-        if facts is not None:
-            self._facts[plugin_id] = facts
+        return self._plugin_index.get(plugin_id)
 
     @property
     def latest(self) -> tuple[Event, PluginFacts | None]:

@@ -1,8 +1,9 @@
 """One scan ordered by one client: the place where NTP meets the engine (spec §4.3-§4.6).
 
 An order (NEW_ATTACK, LONG_ATTACK, the NTP/1.0 NEW_ATTACK) becomes host jobs: the targets
-are expanded lazily, names resolved, and every host the user's rules refuse is set aside for
-the E002 error at the end. The engine's events become TIME / STATUS / PORT / HOLE / INFO /
+are counted against ``max_hosts_per_scan``, expanded lazily, names resolved, and what the
+user's rules refuse is set aside a block at a time for the E002 error at the end
+(:mod:`ixion.server.target_walk`). The engine's events become TIME / STATUS / PORT / HOLE / INFO /
 NOTE / FINISHED messages as they happen, while the client's input is still read: STOP_ATTACK,
 STOP_WHOLE_TEST, and the orders that are valid during a scan. A client that leaves stops its
 scan (non-detached scans do not outlive their client, §4.6). Each host's events pass its
@@ -14,11 +15,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import socket
 import time
 from dataclasses import dataclass
-from ipaddress import ip_address
-from typing import TYPE_CHECKING, Final, Protocol
+from typing import TYPE_CHECKING, Final
 
 from ixion.engine.events import (
     HOST_DEAD,
@@ -34,8 +33,7 @@ from ixion.engine.events import (
 from ixion.engine.job import HostJob, ScanSettings
 from ixion.engine.port_gate import PortGate
 from ixion.engine.scan import Scan
-from ixion.engine.target_blocks import network_hosts
-from ixion.engine.targets import TargetError, parse_targets
+from ixion.engine.targets import TargetError, TooManyTargets
 from ixion.engine.worker import HostWorker
 from ixion.ntp import (
     Error,
@@ -57,13 +55,13 @@ from ixion.plugin_api.ports import PortRangeError, parse_port_range
 from ixion.server.confidence import Confidence
 from ixion.server.plugin_choice import enabled_ids
 from ixion.server.port_names import port_name
+from ixion.server.target_walk import TargetRules, TargetWalk, read_targets
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+    from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 
     from ixion.engine.events import Event
     from ixion.engine.loader import Plugins
-    from ixion.engine.target_blocks import Target
     from ixion.engine.worker import ForkServer
     from ixion.ntp import Message
     from ixion.plugin_api.ports import PortRange, Services
@@ -73,13 +71,6 @@ if TYPE_CHECKING:
 __all__ = ["Attack", "ScanService", "TargetRules", "ctime"]
 
 log = logging.getLogger(__name__)
-
-#: Targets expanded between two turns of the event loop.
-HOSTS_PER_TURN: Final = 256
-#: Refused hosts remembered for the E002 error (which nessusd cut near 4000 bytes).
-MAX_DENIED_KEPT: Final = 1000
-#: Seconds one name may take to resolve.
-RESOLVE_TIMEOUT: Final = 10.0
 
 _SEVERITY_KIND: Final = {
     Severity.HOLE: ReportKind.HOLE,
@@ -91,12 +82,6 @@ _SEVERITY_KIND: Final = {
 def ctime(when: float) -> str:
     """C's ``ctime()`` without its newline, as TIME messages carry it (§3.6)."""
     return time.ctime(when)
-
-
-class TargetRules(Protocol):
-    """What decides which hosts a scan may reach: a user's rule set, or two together."""
-
-    def allows(self, target: str) -> bool: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,7 +142,6 @@ class Attack:
         self._user = user
         self._record = record
         self._observe = observe
-        self._denied: list[str] = []
         self._stopped_hosts: set[str] = set()
         #: Hosts the client stopped one by one (STOP_ATTACK): their test counts as complete.
         self._host_stops: set[str] = set()
@@ -191,9 +175,12 @@ class Attack:
             await self._send(Error(text="E001 - Invalid port range"))
             return False
         try:
-            spec = parse_targets(self._targets)
+            spec = await read_targets(self._targets, max_hosts=self._settings.max_hosts_per_scan)
         except TargetError as exc:
-            log.info("%s: bad targets: %s", self._user, exc)
+            if isinstance(exc, TooManyTargets):
+                log.warning("%s: scan refused, over max_hosts_per_scan: %s", self._user, exc)
+            else:
+                log.info("%s: bad targets: %s", self._user, exc)
             await self._send(Error(text=f"E003 - Invalid target specification: {exc}"))
             await self._send(Time(kind=TimeKind.SCAN_START, when=now))
             await self._send(Time(kind=TimeKind.SCAN_END, when=now))
@@ -204,9 +191,15 @@ class Attack:
         infos = [plugin.info for plugin in self._service.plugins.all]
         job_settings = scan_settings(self._settings, port_range)
         enabled = enabled_ids(self._settings.plugin_set, infos)
-        hosts = spec.hosts(interleave=self._settings.slice_network_addresses)
+        walk = TargetWalk(
+            spec,
+            self._rules,
+            user=self._user,
+            interleave=self._settings.slice_network_addresses,
+            stopping=lambda: self._scan is not None and self._scan.stopping,
+        )
         self._scan = scan = Scan(
-            self._jobs(hosts, job_settings, enabled),
+            self._jobs(walk, job_settings, enabled),
             max_hosts=self._settings.max_hosts,
             runner=lambda job: HostWorker(job, self._service.fork_server, observe=self._observe),
         )
@@ -220,77 +213,31 @@ class Attack:
                 await self._record.flush()
         if self.client_gone:
             return False
-        if self._denied:
-            await self._send(HostsNotAllowed.capped(tuple(self._denied)))
+        if walk.denied:
+            await self._send(HostsNotAllowed.capped(tuple(walk.denied)))
         await self._send(Time(kind=TimeKind.SCAN_END, when=ctime(time.time())))
         return True
 
     # --- targets -------------------------------------------------------------------------------
 
     async def _jobs(
-        self, targets: Iterator[Target], settings: ScanSettings, enabled: frozenset[int]
+        self, walk: TargetWalk, settings: ScanSettings, enabled: frozenset[int]
     ) -> AsyncIterator[HostJob]:
-        """A job for every host the rules allow; refused ones are remembered for E002.
-
-        A range the rules refuse yields no job, so the loop gives the event loop a turn
-        every :data:`HOSTS_PER_TURN` hosts: other clients are served meanwhile.
-        """
-        count = 0
-        for target in targets:
-            async for name, address in self._addresses(target):
-                count += 1
-                if count % HOSTS_PER_TURN == 0:
-                    await asyncio.sleep(0)
-                    if self._scan is not None and self._scan.stopping:
-                        return
-                if not self._rules.allows(address):
-                    self._refuse(name, address)
-                    continue
-                job = HostJob(
-                    host=name,
-                    address=address,
-                    origins=self._service.plugins.origins,
-                    enabled=enabled,
-                    settings=settings,
-                    preferences=self._preferences,
-                    files=self._files,
-                    include_dirs=(str(self._settings.plugins_folder),),
-                )
-                prepared = job if self._record is None else await self._record.prepare(job)
-                if prepared is not None:
-                    yield prepared
-
-    async def _addresses(self, target: Target) -> AsyncIterator[tuple[str, str]]:
-        """The (name, address) pairs of one target, a block's produced one by one."""
-        if target.address is not None:
-            yield target.name, str(target.address)
-            return
-        address = await self._resolve(target.name)
-        if address is None:
-            self._refuse(target.name, "no address")
-        elif target.prefix is None:
-            yield target.name, address
-        else:
-            block = network_hosts(ip_address(address), target.prefix)
-            for index in range(block.count()):
-                host = str(block.address_at(index))
-                yield host, host
-
-    def _refuse(self, name: str, address: str) -> None:
-        """Remember a refused host for E002, which holds ~4000 bytes: the first few suffice."""
-        if len(self._denied) < MAX_DENIED_KEPT:
-            log.info("%s: not allowed to scan %s (%s)", self._user, name, address)
-            self._denied.append(name)
-
-    async def _resolve(self, name: str) -> str | None:
-        loop = asyncio.get_running_loop()
-        try:
-            async with asyncio.timeout(RESOLVE_TIMEOUT):
-                infos = await loop.getaddrinfo(name, None, type=socket.SOCK_STREAM)
-        except (OSError, TimeoutError, UnicodeError) as exc:
-            log.info("%s: cannot resolve %s: %s", self._user, name, exc)
-            return None
-        return str(infos[0][4][0]) if infos else None
+        """A job for every host the rules allow; the walk sets the others aside for E002."""
+        async for name, address in walk.hosts():
+            job = HostJob(
+                host=name,
+                address=address,
+                origins=self._service.plugins.origins,
+                enabled=enabled,
+                settings=settings,
+                preferences=self._preferences,
+                files=self._files,
+                include_dirs=(str(self._settings.plugins_folder),),
+            )
+            prepared = job if self._record is None else await self._record.prepare(job)
+            if prepared is not None:
+                yield prepared
 
     # --- the client's input during the scan ----------------------------------------------------
 
@@ -362,10 +309,14 @@ class Attack:
     async def _host_finished(self, event: HostFinished) -> None:
         host = event.host
         if event.reason:
-            log.info("%s: %s ended early: %s", self._user, host, event.reason)
+            level = logging.WARNING if event.failed else logging.INFO
+            log.log(level, "%s: %s ended early: %s", self._user, host, event.reason)
         held_back = self._confidence.summary(host)
         if held_back is not None:
             await self._report(held_back)
+        if event.failed:  # no field of ERROR names a host: its text does, on one line
+            text = " ".join(f"E004 - Scan of {host} failed: {event.reason}".split())
+            await self._out(Error(text=text.replace("<|>", "<| >")), host)
         if self._settings.ntp_opt_show_end or host in self._stopped_hosts:
             await self._out(Finished(host=host), host)
         await self._out(Time(kind=TimeKind.HOST_END, host=host, when=ctime(event.when)), host)

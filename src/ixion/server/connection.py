@@ -41,8 +41,10 @@ from ixion.ntp import (
     Version,
     VersionReply,
 )
+from ixion.server.admission import Admission
 from ixion.server.limits import DEFAULTS, Limits
-from ixion.server.link import Closed, Link
+from ixion.server.link import Closed, Link, Stalled
+from ixion.server.login_gate import LoginGate, LoginRefused
 from ixion.server.orders import Orders, answer_plugin_info
 from ixion.server.rules import RuleError, load_global_rules, merge_at_login
 from ixion.server.uploads import AttachedFiles
@@ -79,9 +81,15 @@ class ClientHandler:
         users: UserStore,
         scanning: Scanning | None = None,
         limits: Limits = DEFAULTS,
+        admission: Admission | None = None,
+        gate: LoginGate | None = None,
     ) -> None:
-        self._link = Link(reader, writer)
+        self._link = Link(reader, writer, stall_timeout=limits.client_stall_timeout)
+        #: The daemon's throttle and password pool; a handler on its own has its own.
+        self._gate = gate or LoginGate.create(users, limits)
         self._limits = limits
+        #: The daemon's counts; a handler on its own counts only itself.
+        self._admission = admission or Admission(limits)
         self._offer = offer
         self._users = users
         self._scanning = scanning
@@ -103,6 +111,9 @@ class ClientHandler:
         except RemoteProtocolError as exc:
             log.warning("%s: protocol error, closing: %s", self.peer, exc)
             await self._link.try_send(Error(text=exc.error_hint))
+        except Stalled as exc:
+            log.warning("%s: stalled in the middle of a message, closing: %s", self.peer, exc)
+            await self._link.try_send(Error(text=exc.error_hint))
         except TimeoutError:
             log.info("%s: no answer in time during login, closing", self.peer)
         except (OSError, ssl.SSLError, EOFError) as exc:
@@ -110,6 +121,8 @@ class ClientHandler:
         except Exception:  # a bug in ixiond must not take the daemon down
             log.exception("%s: internal error, closing the connection", self.peer)
         finally:
+            if self.user is not None:
+                self._admission.log_out(self.user)
             if self._files is not None:
                 self._files.delete_all()
             await self._link.close()
@@ -134,19 +147,23 @@ class ClientHandler:
         dn = link.peer_dn()
         rules: RuleSet | None = None
         try:
-            found = await asyncio.to_thread(
-                self._users.authenticate, user.name, password.password, dn
-            )
+            found = await self._gate.authenticate(self.peer, user.name, password.password, dn)
             if found is not None:
                 rules = await asyncio.to_thread(self._user_rules, found)
-        except RuleError as exc:
-            log.error("%s: refusing %s: %s", self.peer, user.name, exc)
-            found = None
+        except (RuleError, LoginRefused, OSError) as exc:
+            # Not a wrong password, and logged as what it is; the client still gets the one
+            # refusal NTP has (spec §1.5), so it learns nothing from the difference.
+            why = f"cannot read the rules now: {exc}" if isinstance(exc, OSError) else exc
+            level = logging.WARNING if type(exc) is LoginRefused else logging.ERROR
+            log.log(level, "%s: refusing %r: %s", self.peer, user.name, why)
+            await link.send(BadLogin())
+            return None
         if found is None:
             log.warning("bad login attempt from %s", self.peer)
             await link.send(BadLogin())
             return None
-        self.user = found.name
+        if not await self._admitted(found.name):
+            return None
         log.info("%s: user %s logged in", self.peer, found.name)
         await self._show_user_plugins(found.name)
         await self._offer_plugins()
@@ -157,7 +174,20 @@ class ClientHandler:
             rules=rules,
             scanning=self._scanning,
             files=self._files,
+            admission=self._admission,
         )
+
+    async def _admitted(self, user: str) -> bool:
+        """Count this connection as ``user``'s; if that is one too many, tell the client
+        (before any plugin list) and say no."""
+        if not self._admission.log_in(user):
+            limit = self._limits.max_connections_per_user
+            await self._link.send(
+                Error(text=f"E000 - {user} already has {limit} connections; close one first")
+            )
+            return False
+        self.user = user
+        return True
 
     async def _show_user_plugins(self, user: str) -> None:
         """Add the scripts ``user`` uploaded to what this connection offers and scans with."""
@@ -183,25 +213,27 @@ class ClientHandler:
         return merge_at_login(global_rules, user.rules, self.peer)
 
     async def _offer_plugins(self) -> None:
+        # The long blocks go out in chunks (Link.send_in_chunks): with a whole feed
+        # PLUGIN_LIST is 200 MB, which must neither stop the other clients nor be copied.
         link, offer = self._link, self._offer
         features = link.features
         if features.md5_caching:
             await link.send(PluginsMd5(md5=offer.md5))
             await self._md5_loop()
         elif not features.has("fast_login"):
-            await link.send(PluginList(plugins=offer.plugins))
+            await link.send_in_chunks(PluginList(plugins=offer.plugins))
         if features.has("fast_login") or features.version is Version.NTP_1_0:
             return
-        await link.send(Preferences(items=offer.preferences))
+        await link.send_in_chunks(Preferences(items=offer.preferences))
         await link.send(Rules())  # nessusd 2.2.5 never showed the rules (spec §7.3)
-        await link.send(PluginsDependencies(entries=offer.dependencies))
+        await link.send_in_chunks(PluginsDependencies(entries=offer.dependencies))
 
     async def _md5_loop(self) -> None:
         link, offer = self._link, self._offer
         while not isinstance(msg := await link.receive(), GoOn):
             if isinstance(msg, CompleteList):
-                await link.send(PluginList(plugins=offer.plugins))
+                await link.send_in_chunks(PluginList(plugins=offer.plugins))
             elif isinstance(msg, SendPluginsMd5):
-                await link.send(PluginsMd5List(entries=offer.md5_entries))
+                await link.send_in_chunks(PluginsMd5List(entries=offer.md5_entries))
             elif isinstance(msg, PluginInfoRequest):
                 await answer_plugin_info(link, offer, msg)

@@ -8,11 +8,12 @@ the daemon holds the port and has written its pid file.
 
 Serving differs from nessusd on purpose: one process, one asyncio task per client instead of a
 forked child per connection (spec §1.1). A client's failure ends its own task
-(:class:`~ixion.server.connection.ClientHandler` catches everything it raises), and asyncio's
-accept loop pauses for a second and tries again when the process runs out of file descriptors
-or memory (EMFILE, ENFILE, ENOBUFS, ENOMEM) instead of dying. SIGTERM and SIGINT close the
-listener, cancel the clients and exit 0. Not carried over: nessusd's connection-rate limiter and
-its tcp-wrappers check.
+(:class:`~ixion.server.connection.ClientHandler` catches everything it raises). The daemon's
+own accept loop (:mod:`ixion.server.accepting`) takes a connection only while the limits of
+:mod:`ixion.server.admission` leave room, and treats running out of file descriptors as a
+state to wait out, not an error to log at every accept. SIGTERM and SIGINT close the listener,
+cancel the clients and exit 0. Not carried over: nessusd's connection-rate limiter and its
+tcp-wrappers check.
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ import click
 from ixion import __version__
 from ixion.engine.worker import ForkServer
 from ixion.plugin_api.ports import system_services
+from ixion.server.accepting import accept_forever, open_streams
+from ixion.server.admission import Admission, connection_budget
 from ixion.server.attack import ScanService
 from ixion.server.config import (
     ConfigError,
@@ -46,9 +49,10 @@ from ixion.server.connection import LOGIN_LINE_TIMEOUT, ClientHandler
 from ixion.server.detach import PIDFILE_NAME, daemonize, remove_pidfile
 from ixion.server.keeping import Keeping
 from ixion.server.limits import DEFAULTS, Limits
+from ixion.server.login_gate import LoginGate
 from ixion.server.plugin_sets import PluginSets, nasl_cache
 from ixion.server.scanning import Scanning
-from ixion.server.startup import BACKLOG, Prepared, StartupError, prepare
+from ixion.server.startup import Prepared, StartupError, prepare
 
 if TYPE_CHECKING:
     import ssl
@@ -194,7 +198,7 @@ class ScanSetup:
 
 
 class Clients:
-    """The connections being served, one named task each.
+    """The connections being served, one named task each (``client-<n>-<address>``).
 
     The tasks are kept here so that they are not garbage-collected while they run, and so that
     shutdown can cancel them.
@@ -207,35 +211,58 @@ class Clients:
         users: UserStore,
         scanning: Scanning | None = None,
         limits: Limits = DEFAULTS,
+        admission: Admission | None = None,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         self._offer = offer
         self._limits = limits
+        self._admission = admission or Admission(limits)
+        #: One throttle and one password pool for every connection.
+        self._gate = LoginGate.create(users, limits)
         self._users = users
         self._scanning = scanning
+        self._tls = tls
         self._tasks: set[asyncio.Task[None]] = set()
         self._accepted = 0
 
     def __len__(self) -> int:
         return len(self._tasks)
 
-    def accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        """Start serving a new connection (the ``asyncio.start_server`` callback)."""
-        sock = writer.get_extra_info("socket")
-        if sock is not None:
-            with contextlib.suppress(OSError):  # the peer may be gone already
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
-        handler = ClientHandler(
-            reader,
-            writer,
-            offer=self._offer,
-            users=self._users,
-            scanning=self._scanning,
-            limits=self._limits,
-        )
+    def accept(self, sock: socket.socket, address: str) -> None:
+        """Serve a new connection, unless ``address`` has too many already: then close it."""
+        if not self._admission.enter(address):
+            sock.close()
+            return
+        with contextlib.suppress(OSError):  # the peer may be gone already
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
         self._accepted += 1
-        task = asyncio.create_task(handler.run(), name=f"client-{self._accepted}-{handler.peer}")
+        task = asyncio.create_task(
+            self._serve(sock, address), name=f"client-{self._accepted}-{address}"
+        )
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    async def _serve(self, sock: socket.socket, address: str) -> None:
+        try:
+            try:
+                # The module's value at each call: tests shorten it.
+                reader, writer = await open_streams(sock, self._tls, LOGIN_LINE_TIMEOUT)
+            except OSError as exc:
+                log.info("%s: connection not set up: %s", address, str(exc) or repr(exc))
+                return
+            handler = ClientHandler(
+                reader,
+                writer,
+                offer=self._offer,
+                users=self._users,
+                scanning=self._scanning,
+                limits=self._limits,
+                admission=self._admission,
+                gate=self._gate,
+            )
+            await handler.run()
+        finally:
+            self._admission.leave(address)
 
     async def close(self) -> None:
         """Cancel every client and give them :data:`SHUTDOWN_GRACE` seconds to close."""
@@ -243,6 +270,7 @@ class Clients:
             task.cancel()
         if self._tasks:
             await asyncio.wait(set(self._tasks), timeout=SHUTDOWN_GRACE)
+        self._gate.checks.close()
 
 
 async def serve(
@@ -277,17 +305,14 @@ async def serve(
             keeping = Keeping.start(scan_setup.persistence, scanning, users)
             scanning = keeping.scanning
             await keeping.detached.resume_all()
-    clients = Clients(offer=offer, users=users, scanning=scanning, limits=limits)
-    if tls is None:
-        server = await asyncio.start_server(clients.accept, sock=listener, backlog=BACKLOG)
-    else:
-        server = await asyncio.start_server(
-            clients.accept,
-            sock=listener,
-            ssl=tls,
-            backlog=BACKLOG,
-            ssl_handshake_timeout=LOGIN_LINE_TIMEOUT,
-        )
+    admission = Admission(limits, max_connections=_max_connections(limits))
+    clients = Clients(
+        offer=offer, users=users, scanning=scanning, limits=limits, admission=admission, tls=tls
+    )
+    accepting = asyncio.create_task(
+        accept_forever(listener, admission, clients.accept), name="accept"
+    )
+    stopping = asyncio.create_task(stop.wait(), name="stop")
     host, port = listener.getsockname()[:2]
     log.info(
         "ixiond %s listening on %s port %s%s",
@@ -297,18 +322,37 @@ async def serve(
         "" if tls else " (plain text)",
     )
     try:
-        await stop.wait()
+        await asyncio.wait({accepting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        if accepting.done():
+            accepting.result()  # a bug in the accept loop: stop rather than serve no one
     finally:
         log.info("shutting down: closing the listener and %d connection(s)", len(clients))
-        server.close()
+        accepting.cancel()
+        stopping.cancel()
+        await asyncio.wait({accepting, stopping})  # the accept loop lets go of the listener
+        listener.close()
         await clients.close()
         if keeping is not None:
             await keeping.close()
         if fork_server is not None:
             await fork_server.close()
-        await server.wait_closed()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(signum)
+
+
+def _max_connections(limits: Limits) -> int:
+    """``max_connections``, or fewer if the descriptor limit would not hold that many."""
+    budget = connection_budget()
+    if budget is None or budget >= limits.max_connections:
+        return limits.max_connections
+    log.info(
+        "max_connections is %d, but the descriptor limit (ulimit -n) leaves room for %d: "
+        "serving at most %d connections at once",
+        limits.max_connections,
+        budget,
+        budget,
+    )
+    return budget
 
 
 if __name__ == "__main__":

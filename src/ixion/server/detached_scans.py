@@ -32,6 +32,7 @@ from ixion.server.mail import compose, valid_address, wants_mail
 from ixion.server.restore import Restoring
 from ixion.server.rules import Action, RuleSet, load_global_rules, merge_at_login, parse_user_rules
 from ixion.server.scan_record import ScanRecord
+from ixion.server.verdict_map import allowed_by_both
 from ixion.store.sessions import MAX_TARGET_SHOWN
 
 if TYPE_CHECKING:
@@ -44,6 +45,7 @@ if TYPE_CHECKING:
     from ixion.server.plugin_sets import PluginSets
     from ixion.server.uploads import AttachedFiles
     from ixion.server.users import UserStore
+    from ixion.server.verdict_map import Address, Stretch
     from ixion.store.detached import DetachedRecord
 
 __all__ = ["BothRules", "DetachedOrder", "DetachedRunner", "rules_text"]
@@ -75,6 +77,9 @@ class BothRules:
 
     def allows(self, target: str) -> bool:
         return self.first.allows(target) and self.second.allows(target)
+
+    def classify(self, first: Address, last: Address) -> tuple[Stretch, ...]:
+        return allowed_by_both(self.first.classify(first, last), self.second.classify(first, last))
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,9 +28,9 @@ MAX_SCANS_PER_USER: Final = 4
 MAX_HOSTS_PER_SCAN: Final = 65536
 #: Bytes of one uploaded plugin or attached file.
 MAX_UPLOAD_BYTES: Final = 16 * 1024 * 1024
-#: Plugins one user may keep uploaded.
+#: Plugins one user may keep uploaded (and files one connection may attach at once).
 MAX_UPLOADS_PER_USER: Final = 1000
-#: Bytes of all the plugins one user keeps uploaded.
+#: Bytes of all the plugins one user keeps uploaded (and of one connection's files).
 MAX_UPLOAD_BYTES_PER_USER: Final = 64 * 1024 * 1024
 #: Seconds a logged-in client may stall in the middle of a message (a block, a payload, a
 #: line). Between messages a client may stay idle for as long as it likes, as with nessusd.

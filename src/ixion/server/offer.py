@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import platform
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from ixion import __version__
@@ -42,8 +42,17 @@ class Offer:
     nessus_version: str = "2.2.5"
     openvas_version: str = "3.0.2"
 
+    #: PLUGIN_INFO's index: a whole feed is 136,000 plugins, too many for a search per request.
+    _by_id: dict[str, PluginRecord] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        by_id: dict[str, PluginRecord] = {}
+        for record in self.plugins:
+            by_id.setdefault(record.id, record)  # the first of a repeated id, as a search found
+        object.__setattr__(self, "_by_id", by_id)
+
     def plugin(self, plugin_id: str) -> PluginRecord | None:
-        return next((p for p in self.plugins if p.id == plugin_id), None)
+        return self._by_id.get(plugin_id)
 
     @property
     def offers_sessions(self) -> bool:

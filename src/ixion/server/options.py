@@ -315,14 +315,14 @@ class Settings:
     )
     max_uploads_per_user: int = option(
         Kind.INT,
-        "Plugins one user may keep uploaded.",
+        "Plugins one user may keep uploaded; also files one connection may attach.",
         **_same(str(limits.MAX_UPLOADS_PER_USER)),
         minimum=0,
         **_PRIVATE,
     )
     max_upload_bytes_per_user: int = option(
         Kind.INT,
-        "Bytes of all the plugins one user keeps uploaded.",
+        "Bytes of the plugins one user keeps uploaded; also of one connection's files.",
         **_same(str(limits.MAX_UPLOAD_BYTES_PER_USER)),
         minimum=0,
         **_PRIVATE,

@@ -55,14 +55,16 @@ from ixion.ntp import (
     Unrecognized,
     Version,
 )
+from ixion.server.admission import Admission
 from ixion.server.attack import Attack, ctime
 from ixion.server.config import resolve_connection_settings
 from ixion.server.detached_scans import DetachedOrder
-from ixion.server.link import Closed
+from ixion.server.limits import DEFAULTS
+from ixion.server.link import Closed, Stalled
 from ixion.server.rules import RuleError
 from ixion.server.scan_record import ScanRecord
 from ixion.server.session_orders import SessionOrders, names_something
-from ixion.server.uploads import store_plugin
+from ixion.server.uploads import UploadQuota, store_plugin
 from ixion.store.database import StoreError
 
 if TYPE_CHECKING:
@@ -106,8 +108,11 @@ class Orders:
         rules: RuleSet | None,
         scanning: Scanning | None,
         files: AttachedFiles | None,
+        admission: Admission | None = None,
     ) -> None:
         self._link = link
+        #: Counts the user's scans against ``max_scans_per_user``.
+        self._admission = admission or Admission(DEFAULTS)
         self._offer = offer
         self._user = user
         #: The rules the user works under, as the client tightened them (spec §7.3).
@@ -193,7 +198,21 @@ class Orders:
         self._rules = tightening.rules
 
     async def _attached_file(self, msg: AttachedFile) -> None:
-        if self._files is None:
+        if self._files is None or self._scanning is None:
+            return
+        quota = UploadQuota.of(self._scanning.settings)
+        refusal = self._files.refusal(msg.name, len(msg.data), quota)
+        if refusal is not None:
+            log.warning(
+                "%s: %s: attached file %r refused: %s",
+                self._link.peer,
+                self._user,
+                msg.name,
+                refusal,
+            )
+            # No FILE_ACCEPTED: the client must not count on the file (the name stays out of
+            # the text, which the client already knows and may hold a field separator).
+            await self._link.send(Error(text=f"E000 - attached file refused: {refusal}"))
             return
         try:
             await asyncio.to_thread(self._files.store, msg.name, msg.data)
@@ -210,13 +229,30 @@ class Orders:
         if refusal is None:
             await self._link.send(PluginAccepted())
         else:
-            log.info("%s: plugin %r refused: %s", self._link.peer, msg.name, refusal)
+            # PLUGIN_DENIED is the one answer clients read here, and it has no reason field.
+            log.warning(
+                "%s: %s: plugin %r refused: %s", self._link.peer, self._user, msg.name, refusal
+            )
             await self._link.send(PluginDenied())
 
     # --- scans -------------------------------------------------------------------------------
 
     async def _attack(self, msg: NewAttack | LegacyNewAttack | LongAttack | SessionRestore) -> bool:
         """Run a scan; True if the connection goes on (keep-alive), False to close it."""
+        detached = self._scanning.detached if self._scanning is not None else None
+        running_detached = len(detached.listing(self._user)) if detached is not None else 0
+        if not self._admission.start_scan(self._user, running_detached):
+            limit = self._admission.max_scans_per_user
+            return await self._refuse(
+                f"{self._user} already has {limit} scans running (detached ones included); "
+                "wait for one to end"
+            )
+        try:
+            return await self._scan(msg)
+        finally:
+            self._admission.end_scan(self._user)
+
+    async def _scan(self, msg: NewAttack | LegacyNewAttack | LongAttack | SessionRestore) -> bool:
         if self._scanning is None or self._table is None or self._rules is None:
             return await self._refuse("this ixiond cannot scan")
         restoring = None
@@ -334,7 +370,12 @@ class Orders:
         """The client's next message during a scan; None when it left or broke the protocol."""
         try:
             return await self._link.receive()
-        except (Closed, RemoteProtocolError, OSError, ssl.SSLError, EOFError) as exc:
+        except (RemoteProtocolError, Stalled) as exc:
+            # Told, as outside a scan (ClientHandler.run); the scan stops with the connection.
+            log.warning("%s: bad input during the scan, closing: %s", self._link.peer, exc)
+            await self._link.try_send(Error(text=exc.error_hint))
+            return None
+        except (Closed, OSError, ssl.SSLError, EOFError) as exc:
             log.info("%s: input ended during the scan: %r", self._link.peer, exc)
             return None
 

@@ -8,6 +8,9 @@ one that would take the id or file name of a plugin the daemon has: an upload ne
 the administrator's plugins.
 
 The offer (PLUGIN_LIST, PLUGINS_MD5...) is built again only when the user's scripts change.
+What a user uploaded never keeps them from logging in (issue 15): a script that cannot be a
+plugin, or a file whose name is not UTF-8 (stored by an older ixiond), is skipped with a log
+line, and should loading their scripts fail outright, they are offered the daemon's plugins.
 """
 
 from __future__ import annotations
@@ -62,15 +65,21 @@ class PluginSets:
         self._views: dict[str, tuple[tuple[tuple[str, str], ...], UserPlugins]] = {}
 
     def for_user(self, user: str) -> UserPlugins:
-        """What ``user`` sees now; describes new or changed uploads (blocking: use a thread)."""
+        """What ``user`` sees now; describes new or changed uploads (blocking: use a thread).
+
+        Raises:
+            OSError: the user's directory cannot be read.
+        """
         directory = self._settings.users / user / "plugins"
         if not any(directory.glob("*.nasl")):
             return self.base
-        folder = self._settings.plugins_folder
-        preload = preload_nasl(directory, nasl_cache(directory.parent), [directory, folder])
-        own = load_plugins(preload.origins, [folder])
-        for error in preload.errors:
-            log.warning("%s: uploaded script skipped: %s", user, error)
+        try:
+            own = self._uploaded(user, directory)
+        except OSError:
+            raise
+        except Exception:  # what a user uploaded must never keep them from logging in
+            log.exception("%s: the uploaded scripts cannot be loaded; offered without them", user)
+            return self.base
         key = tuple((p.origin, p.md5) for p in own.all)
         with self._lock:
             known = self._views.get(user)
@@ -83,3 +92,15 @@ class PluginSets:
             self._views[user] = (key, view)
         log.info("%s: %d uploaded NASL plugins", user, len(merged.all) - len(self.base.plugins.all))
         return view
+
+    def _uploaded(self, user: str, directory: Path) -> Plugins:
+        folder = self._settings.plugins_folder
+        preload = preload_nasl(directory, nasl_cache(directory.parent), [directory, folder])
+        for error in preload.errors:
+            log.warning("%s: uploaded script skipped: %s", user, _loggable(error))
+        return load_plugins(preload.origins, [folder])
+
+
+def _loggable(text: str) -> str:
+    """``text`` with any undecodable byte shown as an escape: a log file takes only UTF-8."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")

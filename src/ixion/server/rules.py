@@ -4,7 +4,8 @@ Rules come from three places: the administrator's global file (``nessusd.rules``
 ``auth/rules``, and any RULES block the client sends after login. Each text parses into a
 :class:`RuleFile`, which may still say ``client_ip``. :func:`merge_at_login` combines the global
 and user files and puts the client's address in place of ``client_ip``, giving a
-:class:`RuleSet`. Only a RuleSet answers :meth:`RuleSet.allows`. Everything here is immutable:
+:class:`RuleSet`. Only a RuleSet answers :meth:`RuleSet.allows` (one address) and
+:meth:`RuleSet.classify` (a range at once). Everything here is immutable:
 :meth:`RuleSet.tighten` returns a new set and leaves the old one alone.
 
 The two files are read differently, as nessusd read them. In the global file ``deny`` means
@@ -42,8 +43,10 @@ from __future__ import annotations
 import dataclasses
 import enum
 import ipaddress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final, TypeAlias
+
+from ixion.server.verdict_map import Stretch, VerdictMap
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
@@ -59,6 +62,7 @@ __all__ = [
     "RuleError",
     "RuleFile",
     "RuleSet",
+    "Stretch",
     "Tightening",
     "create_global_rules",
     "load_global_rules",
@@ -187,6 +191,8 @@ class RuleSet:
     default: Action
     #: The client the set was bound for; a RULES block's ``client_ip`` means this address.
     client: Address
+    #: What :meth:`classify` reads, made when it is first called.
+    _verdicts: list[VerdictMap] = field(default_factory=list, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         for rule in self.rules:
@@ -200,6 +206,18 @@ class RuleSet:
             if rule.matches(address):
                 return rule.action is Action.ACCEPT
         return self.default is Action.ACCEPT
+
+    def classify(self, first: Address, last: Address) -> tuple[Stretch, ...]:
+        """``first`` to ``last`` cut where :meth:`allows` changes its verdict, in order; the
+        cost is the rules', whatever the size of the range (:mod:`~ixion.server.verdict_map`)."""
+        if not self._verdicts:
+            judged = [
+                (rule.target, rule.negated, rule.action is Action.ACCEPT)
+                for rule in self.rules
+                if not isinstance(rule.target, ClientIp)  # none is: see __post_init__
+            ]
+            self._verdicts.append(VerdictMap(judged, default=self.default is Action.ACCEPT))
+        return self._verdicts[0].classify(first, last)
 
     def tighten(self, lines: Iterable[str], *, source: str = "client RULES") -> Tightening:
         """Apply a client RULES block, which can only take rights away (spec §7.3, §10.20).

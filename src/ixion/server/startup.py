@@ -2,7 +2,9 @@
 
 :func:`prepare` takes the conf table ``ixiond`` read and makes what serving needs: the
 settings resolved, the log opened, ``state_dir``, the users directory and the global rules
-file created, the TLS context built, the port bound, the users and the plugins loaded. It runs
+file created, the store opened (and with it the state directory's lock), what a crash left
+there removed (:mod:`ixion.server.leftovers`), the TLS context built, the port bound, the
+users and the plugins loaded. It runs
 before detaching (:mod:`ixion.server.detach`), so every failure is a :class:`StartupError`
 that ``ixiond`` prints on the terminal with exit status 1, naming the file and line where there
 is one, instead of vanishing into a log after ``-D``.
@@ -23,6 +25,8 @@ import click
 from ixion.engine.loader import Plugins, load_all
 from ixion.ntp.limits import MiB
 from ixion.server.config import resolve_settings
+from ixion.server.leftovers import remove_leftovers
+from ixion.server.log_format import SafeFormatter
 from ixion.server.offer import build_offer
 from ixion.server.persistence import Persistence
 from ixion.server.plugin_sets import nasl_cache
@@ -83,6 +87,7 @@ def prepare(
         persistence = Persistence.open(settings)
     except StoreError as exc:
         raise StartupError(str(exc)) from None
+    remove_leftovers(settings)  # only now: the store's lock says no other ixiond uses state_dir
     tls = tls_context(settings)
     listener = _listen(address, port)
     users = UserStore(settings.users)
@@ -127,7 +132,7 @@ def _setup_logging(destination: str) -> None:
             raise StartupError(f"logfile = syslog: cannot reach /dev/log: {exc.strerror}") from None
     else:
         handler = _file_handler(destination)
-    handler.setFormatter(logging.Formatter(fmt))
+    handler.setFormatter(SafeFormatter(fmt))
     root = logging.getLogger()
     root.addHandler(handler)
     root.setLevel(logging.INFO)

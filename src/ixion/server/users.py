@@ -12,9 +12,10 @@ One directory per login, as nessus-adduser made it (spec §7.2)::
 
 :meth:`UserStore.authenticate` follows nessusd's ``check_user`` step by step, so users made
 by nessus-adduser log in unchanged. Users made by :meth:`UserStore.add_user` get a scrypt hash
-in the PHC string form (``$scrypt$ln=15,r=8,p=1$<salt>$<hash>``, unpadded base64). It starts
-with ``$``, so it can never be read as the legacy ``<32 hex> <seed>`` form; an old nessusd reads
-it as a malformed hash and refuses the login rather than letting anyone in.
+(:mod:`ixion.server.password_hashes` has both forms). Two things differ from nessusd on
+purpose: every attempt costs one scrypt, whether the name exists or not, so the time of the
+answer names no user; and a file that exists but cannot be read (EMFILE at the descriptor
+limit, EACCES, EIO) raises :class:`OSError` instead of passing for a wrong password.
 
 Files are read at every login, as nessusd read them, so the administrator can edit a user while
 the daemon runs. A new user is built under a hidden name and renamed into place, so a login
@@ -29,11 +30,8 @@ MD5 hash covers.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import hmac
 import os
-import re
 import secrets
 import shutil
 import tempfile
@@ -41,6 +39,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
+from ixion.server.password_hashes import (
+    DEFAULT_COST,
+    HashCheck,
+    ScryptCost,
+    check_hash,
+    scrypt_line,
+    spend_scrypt,
+)
 from ixion.server.rules import RuleFile, parse_user_rules
 
 if TYPE_CHECKING:
@@ -51,37 +57,9 @@ __all__ = ["MAX_NAME_BYTES", "ScryptCost", "User", "UserError", "UserStore"]
 #: nessusd's NESSUS_MAX_USERNAME_LEN: a login name is shorter than this many bytes (§1.5).
 MAX_NAME_BYTES: Final = 32
 
-#: The most memory one hash may ask for. A hash file states its own cost, and a damaged or
-#: hostile one must not make every login attempt allocate gigabytes.
-_MAX_SCRYPT_MEMORY: Final = 256 * 1024 * 1024
-
 
 class UserError(Exception):
     """A user cannot be added or removed; the message says why."""
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ScryptCost:
-    """scrypt's work factors for new hashes; verification reads them from the hash itself.
-
-    The default, N = 2**15, r = 8, p = 1, is the figure the Go scrypt package recommends for
-    interactive logins: about 0.1 s and 32 MiB per login attempt.
-    """
-
-    log2_n: int = 15
-    r: int = 8
-    p: int = 1
-
-    def __post_init__(self) -> None:
-        if not (1 <= self.log2_n <= 24 and 1 <= self.r <= 64 and 1 <= self.p <= 16):
-            raise ValueError(f"scrypt cost out of range: {self}")
-        if self.memory > _MAX_SCRYPT_MEMORY:
-            raise ValueError(f"scrypt cost needs {self.memory} bytes, over the cap: {self}")
-
-    @property
-    def memory(self) -> int:
-        """Bytes scrypt needs: OpenSSL's ``128 * r * (N + p + 2)``, passed as ``maxmem``."""
-        return 128 * self.r * ((1 << self.log2_n) + self.p + 2)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -99,31 +77,53 @@ class UserStore:
 
     directory: Path
     #: Work factors for hashes written by :meth:`add_user`.
-    cost: ScryptCost = ScryptCost()
+    cost: ScryptCost = DEFAULT_COST
 
     def authenticate(self, name: str, password: str, client_dn: str | None = None) -> User | None:
         """The user if the login is good, else ``None``: nessusd's ``check_user`` (spec §1.5).
 
         A DN listed in ``auth/dname`` stands in for the password, but the password must still
-        be non-empty. Raises :class:`~ixion.server.rules.RuleError` when the credentials are
-        right but ``auth/rules`` has a bad line; the daemon refuses that login and logs why.
+        be non-empty. Whatever the outcome, the call does the work of one scrypt: the user's
+        own check, or a throw-away one at :attr:`cost` when none ran (an unknown or impossible
+        name, an MD5 or clear-text password, a DN, a file that could not be read). So an
+        unknown name and a user made by ``ixion-adduser`` (whose hash has :attr:`cost`) take
+        the same time to refuse. A scrypt hash of another cost takes its own time; ixion
+        writes none, and padding it would cost such a user two hashes at every login.
+
+        Raises :class:`~ixion.server.rules.RuleError` when the credentials are right but
+        ``auth/rules`` has a bad line (the daemon refuses that login and logs why), and
+        :class:`OSError` when a file exists but cannot be read now: that is no wrong password.
         """
-        if not _is_login_name(name) or not password:
+        hashed = False
+        try:
+            auth, hashed = self._credentials(name, password, client_dn)
+        finally:
+            if not hashed:
+                spend_scrypt(self.cost)
+        if auth is None:
             return None
+        rules = _read_present(auth / "rules")
+        if rules is None:  # it must exist, even empty; nessusd refused the login without it
+            return None
+        text = rules.decode("utf-8", "surrogateescape")
+        return User(name=name, rules=parse_user_rules(text, source=str(auth / "rules")))
+
+    def _credentials(
+        self, name: str, password: str, client_dn: str | None
+    ) -> tuple[Path | None, bool]:
+        """The user's ``auth`` directory if the credentials are good, and whether a scrypt ran."""
+        if not _is_login_name(name) or not password:
+            return None, False
         auth = self.directory / name / "auth"
         try:
             secret = _wire_bytes(password)
             dn = _wire_bytes(client_dn) if client_dn else None
         except UnicodeEncodeError:
-            return None
-        by_certificate = dn is not None and _dn_listed(auth, dn)
-        if not by_certificate and not _password_matches(auth, secret):
-            return None
-        rules = _read(auth / "rules")
-        if rules is None:  # it must exist, even empty; nessusd refused the login without it
-            return None
-        text = rules.decode("utf-8", "surrogateescape")
-        return User(name=name, rules=parse_user_rules(text, source=str(auth / "rules")))
+            return None, False
+        if dn is not None and _dn_listed(auth, dn):
+            return auth, False
+        check = _password_check(auth, secret)
+        return (auth if check.matches else None), check.hashed
 
     def rules_of(self, name: str) -> RuleFile | None:
         """An existing user's rules, without a login (a detached scan resumed at start)."""
@@ -158,7 +158,7 @@ class UserStore:
         if os.path.lexists(target):
             raise UserError(f"user {name!r} already exists")
         if secret is not None:  # last, because it is the slow part
-            files["hash"] = _scrypt_line(secret, self.cost)
+            files["hash"] = scrypt_line(secret, self.cost)
         self.directory.mkdir(parents=True, exist_ok=True)
         _install(self.directory, target, files)
 
@@ -260,13 +260,25 @@ def _read(path: Path) -> bytes | None:
         return None
 
 
+def _read_present(path: Path) -> bytes | None:
+    """The file's bytes, or ``None`` if it does not exist; any other failure raises.
+
+    A login must not pass a file it could not read for a missing one: at the descriptor limit
+    that turned right passwords into bad logins (issue 15).
+    """
+    try:
+        return path.read_bytes()
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+
+
 def _dn_listed(auth: Path, dn: bytes) -> bool:
     """One line of ``auth/dname`` equals the DN exactly (only the LF is stripped, §1.5).
 
     OpenSSL wrote the e-mail attribute ``Email`` up to 0.9.6 (what nessus-adduser put in
     ``auth/dname``) and ``emailAddress`` since; both spellings name the same subject.
     """
-    listed = _read(auth / "dname")
+    listed = _read_present(auth / "dname")
     if listed is None:
         return False
     wanted = _canonical_dn(dn)
@@ -277,90 +289,19 @@ def _canonical_dn(dn: bytes) -> bytes:
     return dn.replace(b"/Email=", b"/emailAddress=")
 
 
-def _password_matches(auth: Path, password: bytes) -> bool:
+def _password_check(auth: Path, password: bytes) -> HashCheck:
     """``auth/hash`` if it exists, else ``auth/password``, else no login (§1.5 steps 4-6)."""
-    stored_hash = _read(auth / "hash")
+    stored_hash = _read_present(auth / "hash")
     if stored_hash is not None:
-        return _hash_matches(stored_hash, password)
-    clear = _read(auth / "password")
+        return check_hash(stored_hash, password)
+    clear = _read_present(auth / "password")
     if clear is None:
-        return False
+        return HashCheck(False)
     # fgets then "minus its last character": the first line's LF, or a real character when
     # the file has no LF at all.
     end = clear.find(b"\n")
     first_line = clear if end < 0 else clear[: end + 1]
-    return hmac.compare_digest(first_line[:-1], password)
-
-
-def _hash_matches(stored: bytes, password: bytes) -> bool:
-    words = stored.split()
-    if not words:
-        return False
-    if words[0].startswith(b"$scrypt$"):
-        return _scrypt_matches(words[0], password)
-    return _md5_matches(words[0], words[1] if len(words) > 1 else b"", password)
-
-
-_MD5_HEX: Final = re.compile(rb"[0-9A-Fa-f]{32}")
-#: nessusd read the seed with ``%32s``; nessus-adduser writes 32 hex characters.
-_MAX_SEED: Final = 32
-
-
-def _md5_matches(digest: bytes, seed: bytes, password: bytes) -> bool:
-    """nessus-adduser's hash: hex MD5 of the seed bytes followed by the password bytes."""
-    if not _MD5_HEX.fullmatch(digest) or len(seed) > _MAX_SEED:
-        return False
-    expected = bytes.fromhex(digest.decode("ascii"))
-    return hmac.compare_digest(hashlib.md5(seed + password).digest(), expected)
-
-
-# --- scrypt, in the PHC string format --------------------------------------------------------
-
-_SCRYPT_LINE: Final = re.compile(
-    rb"\$scrypt\$ln=([0-9]{1,2}),r=([0-9]{1,2}),p=([0-9]{1,2})"
-    rb"\$([A-Za-z0-9+/]{11,86})\$([A-Za-z0-9+/]{22,86})"
-)
-_SALT_BYTES: Final = 16
-_HASH_BYTES: Final = 32
-
-
-def _scrypt(password: bytes, salt: bytes, cost: ScryptCost, size: int) -> bytes:
-    return hashlib.scrypt(
-        password,
-        salt=salt,
-        n=1 << cost.log2_n,
-        r=cost.r,
-        p=cost.p,
-        maxmem=cost.memory,
-        dklen=size,
-    )
-
-
-def _b64(data: bytes) -> str:
-    return base64.b64encode(data).decode("ascii").rstrip("=")
-
-
-def _unb64(text: bytes) -> bytes:
-    return base64.b64decode(text + b"=" * (-len(text) % 4), validate=True)
-
-
-def _scrypt_line(password: bytes, cost: ScryptCost) -> bytes:
-    salt = secrets.token_bytes(_SALT_BYTES)
-    digest = _scrypt(password, salt, cost, _HASH_BYTES)
-    params = f"ln={cost.log2_n},r={cost.r},p={cost.p}"
-    return f"$scrypt${params}${_b64(salt)}${_b64(digest)}\n".encode("ascii")
-
-
-def _scrypt_matches(line: bytes, password: bytes) -> bool:
-    match = _SCRYPT_LINE.fullmatch(line)
-    if match is None:
-        return False
-    try:
-        cost = ScryptCost(log2_n=int(match[1]), r=int(match[2]), p=int(match[3]))
-        salt, expected = _unb64(match[4]), _unb64(match[5])
-    except ValueError:  # binascii.Error included
-        return False
-    return hmac.compare_digest(_scrypt(password, salt, cost, len(expected)), expected)
+    return HashCheck(hmac.compare_digest(first_line[:-1], password))
 
 
 # --- writing a user --------------------------------------------------------------------------

@@ -39,6 +39,8 @@ import sqlite3
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final, TypeAlias, TypeGuard
 
+from ixion.lifeline import die_with_parent
+from ixion.nasl.catalog.names import undecodable
 from ixion.nasl.description.metadata import (
     FIELDS,
     FORMAT,
@@ -283,7 +285,7 @@ class _Cache:
 
 
 def _walk(folder: str) -> list[_Stat]:
-    """(relative path, size, mtime_ns) of each ``.nasl`` file; dot-files are skipped.
+    """(relative path, size, mtime_ns) of each ``.nasl`` file; skips dot-files and non-UTF-8 names.
 
     The stat calls are most of a warm load: each directory is opened once and its files
     are stat'ed relative to it (``fstatat``), so the kernel does not resolve the whole
@@ -303,6 +305,8 @@ def _walk(folder: str) -> list[_Stat]:
                 for entry in entries:
                     name = entry.name
                     if name.startswith("."):
+                        continue
+                    if not name.isascii() and undecodable(directory, name):
                         continue
                     if entry.is_dir(follow_symlinks=False):
                         stack.append((f"{prefix}{name}/", f"{directory}/{name}"))
@@ -339,8 +343,9 @@ def _pooled(folder: Path, dirs: list[Path], chunks: list[list[_Job]], jobs: int)
     from concurrent.futures import ProcessPoolExecutor
 
     context = multiprocessing.get_context("spawn")  # safe in a daemon with threads
+    starter = (folder, dirs, os.getpid())
     with ProcessPoolExecutor(
-        jobs, mp_context=context, initializer=_start_worker, initargs=(folder, dirs)
+        jobs, mp_context=context, initializer=_start_worker, initargs=starter
     ) as pool:
         for rows in pool.map(_look_all, chunks):
             yield from rows
@@ -349,10 +354,12 @@ def _pooled(folder: Path, dirs: list[Path], chunks: list[list[_Job]], jobs: int)
 _worker: tuple[Path, Describer] | None = None
 
 
-def _start_worker(folder: Path, dirs: list[Path]) -> None:
-    """Parsing makes millions of acyclic nodes: the cycle collector would only walk them."""
+def _start_worker(folder: Path, dirs: list[Path], parent: int) -> None:
+    """Parsing makes millions of acyclic nodes: the cycle collector would only walk them.
+    A worker dies with the process that started the pool, even one killed by SIGKILL."""
     from ixion.nasl.catalog.describe import Describer
 
+    die_with_parent(parent)
     global _worker
     gc.disable()
     gc.freeze()
