@@ -108,7 +108,7 @@ def test_the_scripts_here_are_every_console_script_ixion_installs() -> None:
     assert set(scripts) == {"ixion", *SCRIPTS}
     assert INSTALLED == SCRIPTS
     for name, command in INSTALLED.items():  # each page is made from the script's own module
-        assert scripts[name].split(":")[0] == command.callback.__module__  # type: ignore[union-attr]
+        assert scripts[name].split(":")[0] == command.callback.__module__
 
 
 def test_every_command_and_subcommand_gets_a_page_and_nothing_else(

@@ -17,7 +17,7 @@ import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 import pytest
 
@@ -385,7 +385,9 @@ def test_out_of_descriptors_the_daemon_waits_quietly_and_serves_again(
     def lower_limit() -> None:
         resource.setrlimit(resource.RLIMIT_NOFILE, (limit, limit))
 
-    options = {"preexec_fn": lower_limit} if how == "lowered before the start" else {}
+    options: dict[str, Any] = (
+        {"preexec_fn": lower_limit} if how == "lowered before the start" else {}
+    )
     with running(config, port, **options) as proc:
         if how == "lowered while it serves":
             resource.prlimit(proc.pid, resource.RLIMIT_NOFILE, (limit, limit))
