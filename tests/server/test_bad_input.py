@@ -1043,10 +1043,17 @@ async def fifty_clients(port: int, misbehaviours: tuple[Misbehaviour, ...]) -> N
     assert results[:25] == ["2.2.5"] * 25
 
 
+#: Connections one user may hold in the fifty-client tests.
+FIFTY_PER_USER: Final = 64
+ONE_USERS_FIFTY: Final = Limits(max_connections_per_user=FIFTY_PER_USER)
+
+
 def test_fifty_connections_at_once_half_of_them_bad(tmp_path: Path, short_login: float) -> None:
     async def scenario() -> float:
         loop = asyncio.get_running_loop()
-        async with ixiond(tmp_path, scanning=True) as daemon:
+        # Half of the fifty log in at once as one user: more than the default per-user limit,
+        # which tests/server/test_limits.py tests on its own.
+        async with ixiond(tmp_path, scanning=True, limits=ONE_USERS_FIFTY) as daemon:
             start = loop.time()
             await fifty_clients(daemon.port, MISBEHAVIOURS)
             await connections_drop_to(0)
@@ -1058,7 +1065,7 @@ def test_fifty_connections_at_once_half_of_them_bad(tmp_path: Path, short_login:
 def test_fifty_connections_at_once_against_an_ixiond_process(tmp_path: Path) -> None:
     """The same against ``ixiond`` itself, with its own conf, plugins, log and 20 s login
     limit (the silent clients give up first): the process survives and logs no error."""
-    config = write_config(tmp_path)
+    config = write_config(tmp_path, f"max_connections_per_user = {FIFTY_PER_USER}\n")
     state = tmp_path / "state"
     (state / "users").mkdir(parents=True)
     (state / "ixiond.rules").write_text("default reject\n")
