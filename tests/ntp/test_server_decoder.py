@@ -127,6 +127,15 @@ def test_the_plugin_list_of_the_md5_transcript_is_read() -> None:
     ]
 
 
+def test_a_plugin_list_is_held_to_the_block_cap(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(server_decoder, "MAX_SERVER_BLOCK_LINES", 1)
+    plugin_words = Features(extensions=PLUGIN_WORDS)
+    data = f"SERVER <|> PLUGIN_LIST <|>\n{BANNER_CHECK_LINE}\n{TCP_SCANNER_LINE}\n<|> SERVER\n"
+    error = decode_error(data.encode(), plugin_words)
+    assert type(error) is LimitExceeded
+    assert str(error).startswith("block longer than 1 lines")
+
+
 def test_a_plugin_list_line_with_the_wrong_field_count_is_an_error() -> None:
     data = f"SERVER <|> PLUGIN_LIST <|>\n{BANNER_CHECK_LINE}\n<|> SERVER\n".encode()
     error = decode_error(data, NTP_1_2)
@@ -256,6 +265,13 @@ def test_a_server_line_is_limited_to_one_mib() -> None:
     )
     assert type(error) is LimitExceeded
     assert str(error) == "server line longer than 1048576 bytes (at byte 34)"
+
+
+def test_block_lines_under_the_limit_may_together_be_longer_than_one_line() -> None:
+    # Lines that arrive together are measured one by one, not as one run.
+    half = "r" * (MAX_SERVER_LINE // 2 + 1)
+    data = f"SERVER <|> RULES <|>\n{half}\n{half}\n<|> SERVER\n".encode()
+    assert decode(data) == [Rules(rules=(half, half))]
 
 
 def test_a_server_block_line_is_limited_to_one_mib() -> None:

@@ -114,6 +114,12 @@ def test_a_block_is_cut_between_lines_into_chunks_of_at_least_the_chunk_size(
     assert chunks[-1].endswith(b"<|> SERVER\n")  # alone, if the lines filled the others
 
 
+@pytest.mark.parametrize("size", [0, -1])
+def test_a_chunk_size_must_be_positive(size: int) -> None:
+    with pytest.raises(ValueError, match=f"chunk_size must be positive, not {size}"):
+        encode_server_chunks(sm.Bye(), Features(), chunk_size=size)
+
+
 def test_a_message_left_out_by_the_features_gives_no_chunk() -> None:
     msg = sm.PluginsDependencies(entries=())
     assert encode_server_message(msg, Features()) == b""
