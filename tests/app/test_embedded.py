@@ -1,7 +1,8 @@
 """The embedded scan stops as a client stops ixiond's: Ctrl-C keeps what was found and ends
 every worker, and a host over its ``--host-timeout`` is stopped alone. A service that sends
 its greeting a byte at a time keeps service detection (and so the scan) busy for seconds,
-which gives the tests a scan to interrupt at a known point."""
+which gives the tests a scan to interrupt at a known point. A host lost mid-scan makes the
+scan exit as failed, with its reports written."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from ixion.reports.jsonl_report import read_jsonl
 from ixion.reports.nbe import read_nbe
 from tests.app.helpers import IXION, alive, descendants, port_list, run_ixion, scan_environment
 from tests.lab import FtpService, Lab, ScriptedService, scripted
+from tests.server.test_host_failures import HOG_ID, HOG_PLUGIN
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -133,3 +135,24 @@ def test_a_host_over_its_time_is_stopped_and_keeps_its_results(
     assert f"ftp ({slow_lab['ftp']}/tcp)" in {p.port for p in results.open_ports}
     kinds = [t.kind.value for t in results.timestamps]
     assert kinds == ["scan_start", "host_start", "host_end", "scan_end"]
+
+
+def test_a_host_whose_scan_failed_writes_the_reports_and_exits_3(
+    tmp_path: Path, slow_lab: dict[str, int]
+) -> None:
+    # A check that runs its worker out of memory: the host is lost, not finished, and a CI
+    # gate must not read the scan as clean.
+    folder = tmp_path / "plugins"
+    folder.mkdir()
+    (folder / "hog_check.py").write_text(HOG_PLUGIN)
+    done = run_ixion(
+        ["scan", "127.0.0.1", "-p", str(slow_lab["ftp"]), "--plugins-dir", str(folder),
+         "--plugins", f"90000010,{HOG_ID}", "--fail-on", "hole", "-o", "x.nbe"],
+        tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 3, done.stderr
+    assert "ixion: the scan is incomplete: E004 - Scan of 127.0.0.1 failed: " in done.stderr
+    results = read_nbe((tmp_path / "x.nbe").read_bytes())
+    # Written all the same: the host's start and end, whatever was found before it was lost.
+    kinds = [t.kind.value for t in results.timestamps]
+    assert kinds == ["scan_start", "host_start", "host_end", "scan_end"], done.stderr

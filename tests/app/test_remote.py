@@ -16,6 +16,7 @@ from ixion.reports.results import Severity
 from tests.app.helpers import run_ixion, scan_environment
 from tests.lab import FtpService, Lab, reserved_closed_ports
 from tests.server.test_daemon import add_user, free_port, running, write_config
+from tests.server.test_host_failures import HOG_ID, HOG_PLUGIN
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -137,3 +138,26 @@ def test_a_scan_through_ixiond_streams_json_lines_and_names_plugins_from_the_ser
     facts = {plugin["id"]: plugin for plugin in report["plugins"]}
     assert facts["90000022"]["name"] == named["90000022"]["name"]
     assert facts["90000022"]["family"] == named["90000022"]["family"]
+
+
+def test_a_host_the_server_lost_makes_the_scan_exit_3_with_its_reports(
+    tmp_path: Path, ftp_port: int
+) -> None:
+    """ixiond's E004 for a host whose worker ran out of memory is a failed scan here too."""
+    folder = tmp_path / "plugins"
+    folder.mkdir()
+    (folder / "hog_check.py").write_text(HOG_PLUGIN)
+    config = write_config(tmp_path, f"plugins_folder = {folder}\n")
+    add_user(config, "alice", "wonder land")
+    port = free_port()
+    environ = scan_environment(tmp_path, IXION_USER="alice", IXION_PASSWORD="wonder land")
+    args = ["scan", "127.0.0.1", "-p", str(ftp_port), "--plugins", f"90000010,{HOG_ID}",
+            "--server", f"tcp://127.0.0.1:{port}", "-o", "h.nbe"]  # fmt: skip
+    with running(config, port):
+        done = run_ixion(args, tmp_path, env=environ)
+    assert done.returncode == 3, done.stderr
+    assert "ixion: the scan is incomplete: E004 - Scan of 127.0.0.1 failed: " in done.stderr
+    results = read_nbe((tmp_path / "h.nbe").read_bytes())
+    # Written all the same: the host's start and end, whatever was found before it was lost.
+    kinds = [t.kind.value for t in results.timestamps]
+    assert kinds == ["scan_start", "host_start", "host_end", "scan_end"], done.stderr

@@ -7,7 +7,8 @@ again; meanwhile a fourth asks NESSUS_VERSION over and over and must be answered
 within a loose bound (CI machines are loaded; ``bench/plugin_list_load.py`` measures the
 real figures). Each listing must arrive byte for byte as ``encode_server_message`` writes it,
 and the process must not grow by anything like a copy of the list per client. A client that
-stops reading holds only its own connection.
+stops reading holds only its own connection, and only until the stall limit; one that reads
+slowly but steadily is served to the end.
 
 Both ends run in this process, so the memory measured is the daemon's plus the clients'; the
 clients keep nothing of what they read but a digest.
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import socket
 import threading
 import time
 from dataclasses import dataclass
@@ -44,6 +46,7 @@ from ixion.ntp import (
     encode_client_message,
     encode_server_message,
 )
+from ixion.server.limits import Limits
 from ixion.server.offer import Offer
 from tests.server.daemon_harness import (
     LOOPBACK,
@@ -162,8 +165,14 @@ class Lister:
         self._tail = b""
 
     @classmethod
-    async def log_in(cls, port: int, words: tuple[str, ...]) -> Lister:
-        reader, writer = await asyncio.open_connection(LOOPBACK, port)
+    async def log_in(cls, port: int, words: tuple[str, ...], window: int = 0) -> Lister:
+        """Log in; with ``window``, a receive buffer of that size (no autotuning)."""
+        sock = socket.socket()
+        if window:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, window)
+        sock.setblocking(False)
+        await asyncio.get_running_loop().sock_connect(sock, (LOOPBACK, port))
+        reader, writer = await asyncio.open_connection(sock=sock)
         writer.write(_banner(words) + f"{USER}\n{PASSWORD}\n".encode())
         lister = cls(reader, writer)
         seen = b""
@@ -301,3 +310,63 @@ def test_a_client_that_stops_reading_the_list_holds_only_its_own_connection(
         assert memory.growth < feed.at_login[1] // 4, f"grew by {memory.growth / 1e6:.0f} MB"
 
     run(scenario, timeout=LISTING_PATIENCE)
+
+
+#: A stall limit short enough for a test; the rate a reader must keep is STALL_RATE.
+SHORT_STALL: Final = 1
+
+
+async def _read_all(lister: Lister) -> int:
+    """Read until the daemon hangs up; the bytes read (a reset counts as the end)."""
+    size = 0
+    try:
+        while data := await lister.reader.read(256 * 1024):
+            size += len(data)
+    except ConnectionResetError:
+        pass
+    return size
+
+
+def test_a_client_that_stops_reading_is_dropped_after_the_stall_limit(
+    tmp_path: Path, feed: Feed, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def scenario() -> None:
+        limits = Limits(client_stall_timeout=SHORT_STALL)
+        async with ixiond(tmp_path, offer=feed.offer, limits=limits) as daemon:
+            stalled = await Lister.log_in(daemon.port, PLUGIN_WORDS)
+            await stalled.reader.read(4096)  # the daemon has begun the list
+            began = time.monotonic()
+            while "stopped reading" not in caplog.text:
+                assert time.monotonic() - began < 10 * SHORT_STALL, "never dropped"
+                await asyncio.sleep(0.1)
+            # What the kernel held is still read, then the end: not the whole list.
+            assert await _read_all(stalled) < feed.at_login[1] // 2
+            await stalled.close()
+            assert await list_at_login(daemon.port) == feed.at_login
+
+    run(scenario, timeout=LISTING_PATIENCE)
+    (line,) = [r.getMessage() for r in caplog.records if "stopped reading" in r.getMessage()]
+    assert line.startswith("127.0.0.1: stopped reading, connection dropped: took ")
+
+
+def test_a_slow_but_steady_reader_is_not_dropped(
+    tmp_path: Path, feed: Feed, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def scenario() -> None:
+        limits = Limits(client_stall_timeout=SHORT_STALL)
+        async with ixiond(tmp_path, offer=feed.offer, limits=limits) as daemon:
+            # A fixed receive window: an autotuned one grows to megabytes, and the kernel then
+            # opens it (and acknowledges what was read) only after hundreds of kB were read.
+            slow = await Lister.log_in(daemon.port, PLUGIN_WORDS, window=64 * 1024)
+            # 16 KiB every 0.1 s: far above STALL_RATE, far below what the daemon could send.
+            for _ in range(int(4 * SHORT_STALL / 0.1)):
+                data = await slow.reader.read(16 * 1024)
+                assert data, "a slow reader was dropped"
+                slow._take(data)
+                await asyncio.sleep(0.1)
+            await slow.read_blocks(4)
+            assert (slow.digest.hexdigest(), slow.size) == feed.at_login
+            await slow.close()
+
+    run(scenario, timeout=LISTING_PATIENCE)
+    assert "stopped reading" not in caplog.text

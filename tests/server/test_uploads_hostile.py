@@ -354,3 +354,32 @@ def test_the_administrators_upload_joins_the_global_plugins_at_the_next_start(
         offer = run_for(log_in(port))
     assert kinds(answers) == [PluginAccepted]
     assert "900321" in ids(offer)
+
+
+def test_a_plugin_that_is_not_nasl_is_denied_with_the_place_in_the_log(tmp_path: Path) -> None:
+    config = upload_daemon(tmp_path)
+    port = free_port()
+    broken = script(900322, "Broken").replace(b"exit(0);\n}", b"exit(0;\n}")
+    with running(config, port):
+        answers = run_for(
+            uploads(
+                port,
+                TESTER,
+                [
+                    AttachedPlugin(name="broken.nasl", data=broken),
+                    AttachedPlugin(name="deep.inc", data=b"x = " + b"(" * 100_000 + b"1;\n"),
+                    AttachedPlugin(name="fine.inc", data=b"function f() { return 1; }\n"),
+                ],
+            )
+        )
+        offer = run_for(log_in(port))
+    assert kinds(answers) == [PluginDenied, PluginDenied, PluginAccepted]
+    log = logged(tmp_path)
+    assert (
+        "plugin 'broken.nasl' refused: it is not NASL: line 6, column 9: expected ')' to close"
+        " the call of 'exit' opened at 6:7, found ';'"
+    ) in log
+    assert "plugin 'deep.inc' refused: it is not NASL: line 1, column 104: nesting too deep" in log
+    stored = tmp_path / "state" / "users" / "tester" / "plugins"
+    assert sorted(p.name for p in stored.iterdir()) == ["fine.inc"]
+    assert "900322" not in ids(offer)

@@ -69,8 +69,9 @@ below --min-qod listed in one note per host, default passwords never tried.
 
 \b
 Exit status: 0 the scan ran (nothing at or above --fail-on); 1 something at or above
---fail-on was found; 2 usage error; 3 the scan or a report failed; 130 interrupted
-(Ctrl-C: the workers are stopped and what was found is written; Ctrl-C again quits).
+--fail-on was found; 2 usage error; 3 the scan, a host's scan or a report failed (the
+reports are still written when they can be); 130 interrupted (Ctrl-C: the workers are
+stopped and what was found is written; Ctrl-C again quits).
 """
 
 _DURATION: Final = re.compile(r"([0-9]+(?:\.[0-9]+)?)\s*([smh]?)")

@@ -30,10 +30,16 @@ import click
 from ixion.app.outputs import Reports
 from ixion.app.plain import QuietDisplay
 from ixion.app.progress import ScanProgress
-from ixion.app.reporting import conclude, make_display, scan_logging
+from ixion.app.reporting import conclude, host_failures, make_display, scan_logging
 from ixion.app.request import ExitStatus, RemoteServer
 from ixion.app.setup import rate_preferences
-from ixion.client.batch import BatchError, BatchScan, read_attachments, run_batch_scan
+from ixion.client.batch import (
+    HUNG_UP,
+    BatchError,
+    BatchScan,
+    read_attachments,
+    run_batch_scan,
+)
 from ixion.client.connection import ConnectionFailed
 from ixion.client.rcfile import (
     PLUGIN_SET,
@@ -155,7 +161,12 @@ def run_remote(request: ScanRequest, server: RemoteServer) -> ExitStatus:
     try:
         with scan_logging(request, display):
             results = asyncio.run(
-                run_batch_scan(scan, progress=_StatusLines(progress), observe=received.add)
+                run_batch_scan(
+                    scan,
+                    progress=_StatusLines(progress),
+                    observe=received.add,
+                    trouble=received.trouble,
+                )
             )
     except KeyboardInterrupt:
         display.stop()
@@ -167,7 +178,9 @@ def run_remote(request: ScanRequest, server: RemoteServer) -> ExitStatus:
         click.echo(f"ixion: {where}: {exc}", err=True)
         return ExitStatus.SCAN_ERROR
     display.stop()
-    return conclude(request, reports, display, results, interrupted=False)
+    return conclude(
+        request, reports, display, results, interrupted=False, failures=received.failures
+    )
 
 
 class _Received:
@@ -178,6 +191,8 @@ class _Received:
         self._progress = progress
         self._events: list[Event] = []
         self._facts: dict[str, PluginFacts] = {}
+        #: Why the scan is not whole: hosts that failed, a server that hung up.
+        self.failures: list[str] = []
 
     def add(self, event: Event, facts: PluginFacts | None) -> None:
         self._events.append(event)
@@ -185,6 +200,11 @@ class _Received:
             self._facts.setdefault(facts.id, facts)
         self._reports.add(event, facts)
         self._progress.record(event)
+
+    def trouble(self, text: str) -> None:
+        """An ERROR from the server (already on standard error), or its hanging up."""
+        if text == HUNG_UP or host_failures([text]):
+            self.failures.append(text)
 
     @property
     def results(self) -> ScanResults:

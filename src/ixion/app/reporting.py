@@ -19,15 +19,17 @@ from ixion.app.request import ExitStatus
 from ixion.reports.results import Severity
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Sequence
+    from collections.abc import Iterable, Iterator, Sequence
 
     from ixion.app.outputs import Reports
     from ixion.app.progress import ScanProgress
     from ixion.app.request import ScanRequest
     from ixion.reports.results import ScanResults
 
-__all__ = ["Display", "conclude", "make_display", "scan_logging"]
+__all__ = ["HOST_FAILED", "Display", "conclude", "host_failures", "make_display", "scan_logging"]
 
+#: How ixiond's ERROR for a host it could not scan begins.
+HOST_FAILED: Final = "E004 "
 #: How bad each severity is, for ``--fail-on``; log and debug messages never fail a scan.
 _RANK: Final = {Severity.HOLE: 3, Severity.WARNING: 2, Severity.NOTE: 1}
 
@@ -58,8 +60,15 @@ def conclude(
     results: ScanResults,
     *,
     interrupted: bool,
+    failures: Sequence[str] = (),
 ) -> ExitStatus:
-    """Write every report, show the summary; the exit status the results call for."""
+    """Write every report, show the summary; the exit status the results call for.
+
+    ``failures`` are what kept the scan from being whole (a host whose scan failed, a server
+    that hung up): the reports are written all the same, but a scan that did not look at
+    everything must not exit as if it had found nothing (unless it found enough to fail
+    ``--fail-on`` anyway).
+    """
     try:
         written = reports.finish(results)
     except OutputError as exc:
@@ -68,11 +77,18 @@ def conclude(
     display.summary(written, interrupted=interrupted)
     if interrupted:
         return ExitStatus.INTERRUPTED
+    if failures:
+        click.echo(f"ixion: the scan is incomplete: {'; '.join(failures)}", err=True)
     if request.fail_on is not None:
         least = _RANK[request.fail_on]
         if any(_RANK.get(finding.severity, 0) >= least for finding in results.findings):
             return ExitStatus.FINDINGS
-    return ExitStatus.OK
+    return ExitStatus.SCAN_ERROR if failures else ExitStatus.OK
+
+
+def host_failures(errors: Iterable[str]) -> list[str]:
+    """The ERROR texts that say a host's scan failed (``E004 - Scan of HOST failed: ...``)."""
+    return [text for text in errors if text.startswith(HOST_FAILED)]
 
 
 class _DisplayHandler(logging.Handler):

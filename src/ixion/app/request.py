@@ -31,7 +31,7 @@ class ExitStatus(enum.IntEnum):
     FINDINGS = 1
     #: The command line is wrong (click's own status for usage errors).
     USAGE = 2
-    #: The scan or a report could not be made.
+    #: The scan, a host's scan or a report could not be made.
     SCAN_ERROR = 3
     #: Stopped by Ctrl-C (SIGINT) or SIGTERM; what was found was written.
     INTERRUPTED = 130

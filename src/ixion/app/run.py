@@ -21,7 +21,7 @@ from ixion.app.embedded import EmbeddedScan, ScanFailed, run_embedded
 from ixion.app.outputs import OutputError, Reports
 from ixion.app.plain import QuietDisplay
 from ixion.app.progress import ScanProgress
-from ixion.app.reporting import conclude, make_display, scan_logging
+from ixion.app.reporting import conclude, host_failures, make_display, scan_logging
 from ixion.app.request import ExitStatus
 from ixion.app.scope import scope_rules
 from ixion.app.setup import (
@@ -113,7 +113,10 @@ def _scan(request: ScanRequest, plugins: Plugins) -> ExitStatus:
     named = {f.plugin_id for f in outcome.results.findings if f.plugin_id is not None}
     facts = plugin_facts(by_id[i] for i in sorted(named) if i in by_id)
     results = ScanResults(events=outcome.results.events, plugins=tuple(facts))
-    return conclude(request, reports, display, results, interrupted=outcome.interrupted)
+    failures = host_failures(outcome.errors)
+    return conclude(
+        request, reports, display, results, interrupted=outcome.interrupted, failures=failures
+    )
 
 
 def _enabled(terms: Sequence[str], infos: Sequence[PluginInfo]) -> frozenset[int]:

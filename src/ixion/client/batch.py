@@ -21,7 +21,7 @@ import sys
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO, TypeAlias
+from typing import TYPE_CHECKING, Final, TextIO, TypeAlias
 
 from ixion.client.connection import ClientConnection, ConnectionFailed, ServerOffer
 from ixion.client.plugin_store import PluginStore
@@ -59,6 +59,7 @@ if TYPE_CHECKING:
     ResultObserver: TypeAlias = Callable[[Event, PluginFacts | None], None]
 
 __all__ = [
+    "HUNG_UP",
     "BatchError",
     "BatchScan",
     "list_sessions",
@@ -67,6 +68,10 @@ __all__ = [
     "run_batch_scan",
     "tls_context",
 ]
+
+
+#: What a scan's end without BYE is called (the server or the network dropped the connection).
+HUNG_UP: Final = "the server shut the connection down"
 
 
 class BatchError(Exception):
@@ -127,12 +132,16 @@ def read_attachments(rc: RcFile) -> tuple[tuple[str, bytes], ...]:
 
 
 async def run_batch_scan(
-    scan: BatchScan, progress: TextIO | None = None, observe: ResultObserver | None = None
+    scan: BatchScan,
+    progress: TextIO | None = None,
+    observe: ResultObserver | None = None,
+    trouble: Callable[[str], None] | None = None,
 ) -> ScanResults:
     """Run one scan and return its results (partial if the server hung up early).
 
     ``-V`` progress lines go to ``progress`` (standard output by default); ``observe`` is
-    told each result the moment it arrives (``ixion scan --server`` streams them).
+    told each result the moment it arrives (``ixion scan --server`` streams them), and
+    ``trouble`` each ERROR the server sends and, in :data:`HUNG_UP`'s words, an early end.
     """
     progress = progress or sys.stdout
     connection = await ClientConnection.open(
@@ -160,7 +169,7 @@ async def run_batch_scan(
         collector = ResultsCollector(
             find_plugin=None if store is None else partial(store.find, description=False)
         )
-        return await _read_results(connection, collector, scan.verbose, progress, observe)
+        return await _read_results(connection, collector, scan.verbose, progress, observe, trouble)
     finally:
         await connection.close()
 
@@ -224,19 +233,21 @@ async def _read_results(
     verbose: bool,
     progress: TextIO,
     observe: ResultObserver | None,
+    trouble: Callable[[str], None] | None,
 ) -> ScanResults:
     while True:
         msg = await connection.receive(patient=True)
         if isinstance(msg, Bye):
             return collector.results
         if isinstance(msg, ConnectionClosed):
-            print(
-                "ixion: the server shut the connection down - the test may be incomplete",
-                file=sys.stderr,
-            )
+            print(f"ixion: {HUNG_UP} - the test may be incomplete", file=sys.stderr)
+            if trouble is not None:
+                trouble(HUNG_UP)
             return collector.results
         if isinstance(msg, Error):
             print(f"ixion: server error: {msg.text}", file=sys.stderr)
+            if trouble is not None:
+                trouble(msg.text)
         if collector.add(msg) and observe is not None:
             observe(*collector.latest)
         if verbose:

@@ -204,9 +204,15 @@ class Attack:
             runner=lambda job: HostWorker(job, self._service.fork_server, observe=self._observe),
         )
         listener = asyncio.create_task(self._listen(scan), name=f"scan-input-{self._user}")
+        events = scan.events()
         try:
-            async for event in scan.events():
+            async for event in events:
                 await self._forward(event)
+        except Exception:
+            # Forwarding failed (a client that stopped reading): the scan stops now, not when
+            # the generator is collected. A cancellation still leaves at once.
+            await events.aclose()
+            raise
         finally:
             listener.cancel()
             if self._record is not None:

@@ -43,7 +43,7 @@ from ixion.ntp import (
 )
 from ixion.server.admission import Admission
 from ixion.server.limits import DEFAULTS, Limits
-from ixion.server.link import Closed, Link, Stalled
+from ixion.server.link import Closed, Link, NotReading, Stalled
 from ixion.server.login_gate import LoginGate, LoginRefused
 from ixion.server.orders import Orders, answer_plugin_info
 from ixion.server.rules import RuleError, load_global_rules, merge_at_login
@@ -114,6 +114,8 @@ class ClientHandler:
         except Stalled as exc:
             log.warning("%s: stalled in the middle of a message, closing: %s", self.peer, exc)
             await self._link.try_send(Error(text=exc.error_hint))
+        except NotReading as exc:
+            log.warning("%s: stopped reading, connection dropped: %s", self.peer, exc)
         except TimeoutError:
             log.info("%s: no answer in time during login, closing", self.peer)
         except (OSError, ssl.SSLError, EOFError) as exc:

@@ -33,7 +33,8 @@ MAX_UPLOADS_PER_USER: Final = 1000
 #: Bytes of all the plugins one user keeps uploaded (and of one connection's files).
 MAX_UPLOAD_BYTES_PER_USER: Final = 64 * 1024 * 1024
 #: Seconds a logged-in client may stall in the middle of a message (a block, a payload, a
-#: line). Between messages a client may stay idle for as long as it likes, as with nessusd.
+#: line), or take less than 1 KiB/s of the output waiting for it. Between messages a client
+#: may stay idle for as long as it likes, as with nessusd.
 CLIENT_STALL_TIMEOUT: Final = 60
 #: Failed logins from one address, or for one user name, before each new attempt waits.
 LOGIN_FAILURES_ALLOWED: Final = 5

@@ -11,13 +11,25 @@ of more than ``stall_timeout`` seconds, and the whole message within ``stall_tim
 one second per :data:`STALL_RATE` bytes received. A client cannot hold its connection by
 stopping in the middle of a block, a payload or a line, nor by dripping a byte at a time; a
 slow but steady link (a kilobyte a second still passes) is not cut.
+
+The same holds the other way: a client that stops reading what it is sent (a plugin list,
+a scan's results) would hold its connection, and the scan behind it, for good. Whenever
+output waits on the client, it must take :data:`STALL_RATE` bytes a second of it, measured
+over ``stall_timeout`` seconds, or the connection is dropped (:class:`NotReading`). What it
+took is what its end acknowledged; a client's kernel acknowledges only once its program has
+read a good part of the receive buffer (up to 1/16 of several MB), so a client that reads
+a few kB a minute through a big buffer can be dropped: none reads that slowly.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import fcntl
 import logging
 import ssl
+import sys
+import termios
 from typing import TYPE_CHECKING, Final
 
 from ixion.ntp import NEED_DATA, ConnectionClosed, Role, Session
@@ -26,7 +38,7 @@ from ixion.server.tls import peer_dn
 if TYPE_CHECKING:
     from ixion.ntp import Features, Message
 
-__all__ = ["READ_SIZE", "STALL_RATE", "Closed", "Link", "Stalled"]
+__all__ = ["READ_SIZE", "STALL_RATE", "Closed", "Link", "NotReading", "Stalled"]
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +59,10 @@ class Stalled(Exception):
     error_hint = "Request timed out"
 
 
+class NotReading(ConnectionError):
+    """A client stopped reading its output; the connection is dropped, as if it had left."""
+
+
 class Link:
     """The server side of one connection's NTP session."""
 
@@ -64,6 +80,8 @@ class Link:
         self._stall_timeout = stall_timeout
         #: Bytes read from the client so far (a stream offset, like ``Session.offset``).
         self._received = 0
+        #: Bytes written to the client so far.
+        self._sent = 0
         #: Where the last message returned ends: bytes beyond it belong to the next one.
         self._message_end = 0
         #: Loop time the first byte of the message being read arrived; None between messages.
@@ -87,7 +105,8 @@ class Link:
             # One write and drain per message: prompts must not share a read with other
             # output, and a slow reader slows only its own connection.
             self._writer.write(data)
-            await self._writer.drain()
+            self._sent += len(data)
+            await self._drain()
 
     async def send_in_chunks(self, msg: Message) -> None:
         """Send a long block (PLUGIN_LIST, the md5 list...) a chunk at a time.
@@ -101,8 +120,43 @@ class Link:
         """
         for chunk in self._session.send_chunks(msg):
             self._writer.write(chunk)
-            await self._writer.drain()
+            self._sent += len(chunk)
+            await self._drain()
             await asyncio.sleep(0)
+
+    async def _drain(self) -> None:
+        """Wait until the client has taken enough of the output (see the module docstring).
+
+        Raises:
+            NotReading: in ``stall_timeout`` seconds, the client took less than
+                :data:`STALL_RATE` bytes a second of what waits for it.
+        """
+        if self._stall_timeout is None:
+            return await self._writer.drain()
+        while True:
+            sent, unread = self._sent, self._unread()
+            try:
+                async with asyncio.timeout(self._stall_timeout):
+                    return await self._writer.drain()
+            except TimeoutError:
+                taken = self._sent - sent + unread - self._unread()
+                if taken < self._stall_timeout * STALL_RATE:
+                    self._writer.transport.abort()
+                    raise NotReading(
+                        f"took {max(taken, 0)} bytes of its output in {self._stall_timeout:g} s"
+                    ) from None
+
+    def _unread(self) -> int:
+        """Bytes written that the client's end has not acknowledged yet: asyncio's buffer and
+        the kernel's send queue (a reader's progress shows there long before the kernel frees
+        room for asyncio's buffer to shrink)."""
+        waiting = self._writer.transport.get_write_buffer_size()
+        sock = self._writer.get_extra_info("socket")
+        if sock is not None:
+            with contextlib.suppress(OSError, ValueError):
+                queued = fcntl.ioctl(sock.fileno(), termios.TIOCOUTQ, bytes(4))
+                waiting += int.from_bytes(queued, sys.byteorder, signed=True)
+        return waiting
 
     async def try_send(self, msg: Message) -> None:
         try:

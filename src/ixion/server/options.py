@@ -329,7 +329,8 @@ class Settings:
     )
     client_stall_timeout: int = option(
         Kind.INT,
-        "Seconds a logged-in client may stall in the middle of a message (idle between: no limit).",
+        "Seconds a logged-in client may stall in the middle of a message (idle between: no"
+        " limit), or take less than 1 KiB/s of the output waiting for it.",
         **_same(str(limits.CLIENT_STALL_TIMEOUT)),
         minimum=1,
         **_PRIVATE,

@@ -8,12 +8,13 @@ client's name never becomes a path, so any name is kept as the client sent it.
 
 *Uploaded plugins* (ATTACHED_PLUGIN) go to the user's ``plugins/`` directory (the global
 ``plugins_folder`` for ``admin_user``) when ``plugin_upload`` allows it, the suffix is one of
-``plugin_upload_suffixes`` and the name can be a file name (:func:`plugin_name_problem`): UTF-8,
-printable, no path separator, no leading dot, not too long. A name the wire decoder could only
-keep with ``surrogateescape`` once became a file that the plugin catalog could not record,
-which locked its user out for good and kept ixiond from starting when the user was the
-administrator (issue 15). Whatever the configuration says, only ``.nasl`` and ``.inc`` are
-ever accepted: ixiond runs uploaded NASL in its sandbox, and never runs uploaded Python.
+``plugin_upload_suffixes``, the name can be a file name (:func:`plugin_name_problem`): UTF-8,
+printable, no path separator, no leading dot, not too long, and the text parses as NASL
+(:func:`nasl_problem`). A name the wire decoder could only keep with ``surrogateescape``
+once became a file that the plugin catalog could not record, which locked its user out for
+good and kept ixiond from starting when the user was the administrator (issue 15). Whatever
+the configuration says, only ``.nasl`` and ``.inc`` are ever accepted: ixiond runs uploaded
+NASL in its sandbox, and never runs uploaded Python.
 
 *Quotas* (:class:`UploadQuota`, from ``max_upload_bytes``, ``max_uploads_per_user`` and
 ``max_upload_bytes_per_user``) bound one upload, the plugins a user keeps, and the attached
@@ -34,6 +35,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
+from ixion.nasl.syntax.errors import NaslSyntaxError
+from ixion.nasl.syntax.parser import parse
 from ixion.server.files import write_atomically
 
 if TYPE_CHECKING:
@@ -44,6 +47,7 @@ __all__ = [
     "UPLOADABLE_SUFFIXES",
     "AttachedFiles",
     "UploadQuota",
+    "nasl_problem",
     "plugin_name_problem",
     "store_plugin",
 ]
@@ -192,6 +196,9 @@ def store_plugin(settings: Settings, user: str, name: str, data: bytes) -> str |
     too_large = quota.size_refusal(len(data))
     if too_large is not None:
         return too_large
+    problem = nasl_problem(name, data)
+    if problem is not None:
+        return problem
     admin = user == settings.admin_user
     directory = settings.plugins_folder if admin else settings.users / user / "plugins"
     with _STORING:
@@ -206,6 +213,17 @@ def store_plugin(settings: Settings, user: str, name: str, data: bytes) -> str |
             log.error("cannot store plugin %r of %s: %s", name, user, exc)
             return f"cannot store it: {exc.strerror}"
     log.info("user %s uploaded plugin %s (%d bytes) to %s", user, name, len(data), directory)
+    return None
+
+
+def nasl_problem(name: str, data: bytes) -> str | None:
+    """Why ``data`` is not NASL, or None. Accepted, a script that does not parse would never
+    run nor be listed, and PLUGIN_DENIED is the one way to tell its author in time (the log
+    line has the place)."""
+    try:
+        parse(data, name)
+    except NaslSyntaxError as exc:
+        return f"it is not NASL: line {exc.line}, column {exc.column}: {exc.message}"
     return None
 
 
