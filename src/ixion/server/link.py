@@ -131,8 +131,10 @@ class Link:
             NotReading: in ``stall_timeout`` seconds, the client took less than
                 :data:`STALL_RATE` bytes a second of what waits for it.
         """
-        if self._stall_timeout is None:
-            return await self._writer.drain()
+        transport = self._writer.transport
+        low, _ = transport.get_write_buffer_limits()
+        if self._stall_timeout is None or transport.get_write_buffer_size() <= low:
+            return await self._writer.drain()  # returns at once unless writing is paused
         while True:
             sent, unread = self._sent, self._unread()
             try:

@@ -329,8 +329,7 @@ class Settings:
     )
     client_stall_timeout: int = option(
         Kind.INT,
-        "Seconds a logged-in client may stall in the middle of a message (idle between: no"
-        " limit), or take less than 1 KiB/s of the output waiting for it.",
+        "Seconds a client may stall mid-message or not read its output (idle: no limit).",
         **_same(str(limits.CLIENT_STALL_TIMEOUT)),
         minimum=1,
         **_PRIVATE,
