@@ -152,6 +152,7 @@ def test_a_host_whose_scan_failed_writes_the_reports_and_exits_3(
     )  # fmt: skip
     assert done.returncode == 3, done.stderr
     assert "ixion: the scan is incomplete: E004 - Scan of 127.0.0.1 failed: " in done.stderr
+    assert "ixion: 127.0.0.1: failed: plugin 91000301 ran out of memory in " in done.stderr
     results = read_nbe((tmp_path / "x.nbe").read_bytes())
     # Written all the same: the host's start and end, whatever was found before it was lost.
     kinds = [t.kind.value for t in results.timestamps]

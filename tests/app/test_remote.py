@@ -11,6 +11,7 @@ from click.testing import CliRunner
 
 from ixion.app.main import ixion_group
 from ixion.app.remote import LoginError, parse_server, read_login
+from ixion.app.reporting import failed_host
 from ixion.reports.nbe import read_nbe
 from ixion.reports.results import Severity
 from tests.app.helpers import run_ixion, scan_environment
@@ -157,7 +158,25 @@ def test_a_host_the_server_lost_makes_the_scan_exit_3_with_its_reports(
         done = run_ixion(args, tmp_path, env=environ)
     assert done.returncode == 3, done.stderr
     assert "ixion: the scan is incomplete: E004 - Scan of 127.0.0.1 failed: " in done.stderr
+    assert "ixion: 127.0.0.1: failed: plugin 91000301 ran out of memory in " in done.stderr
     results = read_nbe((tmp_path / "h.nbe").read_bytes())
     # Written all the same: the host's start and end, whatever was found before it was lost.
     kinds = [t.kind.value for t in results.timestamps]
     assert kinds == ["scan_start", "host_start", "host_end", "scan_end"], done.stderr
+
+
+@pytest.mark.parametrize(
+    ("error", "expected"),
+    [
+        ("E004 - Scan of 198.18.0.5 failed: SIGKILL", ("198.18.0.5", "SIGKILL")),
+        ("E004 - Scan of ::1 failed: plugin 7 failed: oom", ("::1", "plugin 7 failed: oom")),
+        ("E004 - Scan of a b failed: x", None),
+        ("E004 - Scan of  failed: x", None),
+        ("E003 - Invalid target specification: a/99", None),
+        ("E004 - Scan of h", None),
+    ],
+)
+def test_a_host_failure_is_read_from_its_error(
+    error: str, expected: tuple[str, str] | None
+) -> None:
+    assert failed_host(error) == expected

@@ -289,7 +289,7 @@ def test_every_refusal_costs_the_same_one_scrypt_whatever_the_name(
         "empty password": ("alice", ""),
     }
     rounds = []
-    for _ in range(7):
+    for _ in range(9):
         spent = {}
         for kind, (name, password) in attempts.items():
             start = time.thread_time()
@@ -301,7 +301,10 @@ def test_every_refusal_costs_the_same_one_scrypt_whatever_the_name(
         kind: statistics.median(spent[kind] / statistics.median(spent.values()) for spent in rounds)
         for kind in attempts
     }
-    assert max(relative.values()) <= 1.05 * min(relative.values()), relative
+    # scrypt is memory-hard, so even its CPU time swings with what other processes do to the
+    # memory bandwidth (CI saw 0.97-1.09). An oracle skips the hash, or most of it: the issue
+    # measured 0.25 s against 0.35 s (+40 %); this bound still catches that.
+    assert max(relative.values()) <= 1.2 * min(relative.values()), relative
     start = time.thread_time()  # a scrypt user's right password costs its one scrypt too
     assert store.authenticate("alice", "s3cret") is not None
     assert time.thread_time() - start <= 1.2 * max(rounds[-1].values())

@@ -164,7 +164,8 @@ class ScanProgress:
             self._host(host).plugins_done = max(0, min(current, total))
 
     def stopping(self, host: str, reason: str) -> None:
-        """This side stopped ``host`` (its ``--host-timeout`` ran out): say why it ended."""
+        """Why ``host`` ended, as this side knows it: its ``--host-timeout`` ran out, or (through
+        ``--server``) the server said its scan failed."""
         self._stopped[host] = reason
 
     # --- the results -----------------------------------------------------------------------

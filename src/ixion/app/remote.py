@@ -30,7 +30,13 @@ import click
 from ixion.app.outputs import Reports
 from ixion.app.plain import QuietDisplay
 from ixion.app.progress import ScanProgress
-from ixion.app.reporting import conclude, host_failures, make_display, scan_logging
+from ixion.app.reporting import (
+    conclude,
+    failed_host,
+    host_failures,
+    make_display,
+    scan_logging,
+)
 from ixion.app.request import ExitStatus, RemoteServer
 from ixion.app.setup import rate_preferences
 from ixion.client.batch import (
@@ -203,6 +209,10 @@ class _Received:
 
     def trouble(self, text: str) -> None:
         """An ERROR from the server (already on standard error), or its hanging up."""
+        failed = failed_host(text)
+        if failed is not None:  # shown as the embedded scan shows it, in the host's row
+            host, cause = failed
+            self._progress.stopping(host, f"failed: {cause}")
         if text == HUNG_UP or host_failures([text]):
             self.failures.append(text)
 

@@ -26,7 +26,15 @@ if TYPE_CHECKING:
     from ixion.app.request import ScanRequest
     from ixion.reports.results import ScanResults
 
-__all__ = ["HOST_FAILED", "Display", "conclude", "host_failures", "make_display", "scan_logging"]
+__all__ = [
+    "HOST_FAILED",
+    "Display",
+    "conclude",
+    "failed_host",
+    "host_failures",
+    "make_display",
+    "scan_logging",
+]
 
 #: How ixiond's ERROR for a host it could not scan begins.
 HOST_FAILED: Final = "E004 "
@@ -89,6 +97,15 @@ def conclude(
 def host_failures(errors: Iterable[str]) -> list[str]:
     """The ERROR texts that say a host's scan failed (``E004 - Scan of HOST failed: ...``)."""
     return [text for text in errors if text.startswith(HOST_FAILED)]
+
+
+def failed_host(error: str) -> tuple[str, str] | None:
+    """The host and the cause an ``E004 - Scan of HOST failed: CAUSE`` ERROR names, or None."""
+    prefix = f"{HOST_FAILED}- Scan of "
+    host, sep, cause = error.removeprefix(prefix).partition(" failed: ")
+    if not error.startswith(prefix) or not sep or not host or " " in host:
+        return None
+    return host, cause
 
 
 class _DisplayHandler(logging.Handler):
