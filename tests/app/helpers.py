@@ -12,6 +12,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
+from ixion.reports.nbe import read_nbe
+
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
 
@@ -85,3 +87,15 @@ def alive(pids: Iterable[int]) -> set[int]:
         if stat[stat.rindex(")") + 2] != "Z":
             running.add(pid)
     return running
+
+
+def assert_lost_host_reported(done: subprocess.CompletedProcess[str], nbe: Path) -> None:
+    """What ``ixion scan`` shows of a host whose worker ran out of memory (the HOG check of
+    tests/server/test_host_failures.py), embedded or through ``--server`` alike: exit 3, the
+    cause on standard error and in the host's row, and its NBE report written all the same,
+    with the host's start and end."""
+    assert done.returncode == 3, done.stderr
+    assert "ixion: the scan is incomplete: E004 - Scan of 127.0.0.1 failed: " in done.stderr
+    assert "ixion: 127.0.0.1: failed: plugin 91000301 ran out of memory in " in done.stderr
+    kinds = [t.kind.value for t in read_nbe(nbe.read_bytes()).timestamps]
+    assert kinds == ["scan_start", "host_start", "host_end", "scan_end"], done.stderr

@@ -18,7 +18,15 @@ import pytest
 from ixion.reports.json_report import read_json
 from ixion.reports.jsonl_report import read_jsonl
 from ixion.reports.nbe import read_nbe
-from tests.app.helpers import IXION, alive, descendants, port_list, run_ixion, scan_environment
+from tests.app.helpers import (
+    IXION,
+    alive,
+    assert_lost_host_reported,
+    descendants,
+    port_list,
+    run_ixion,
+    scan_environment,
+)
 from tests.lab import FtpService, Lab, ScriptedService, scripted
 from tests.server.test_host_failures import HOG_ID, HOG_PLUGIN
 
@@ -150,10 +158,4 @@ def test_a_host_whose_scan_failed_writes_the_reports_and_exits_3(
          "--plugins", f"90000010,{HOG_ID}", "--fail-on", "hole", "-o", "x.nbe"],
         tmp_path,
     )  # fmt: skip
-    assert done.returncode == 3, done.stderr
-    assert "ixion: the scan is incomplete: E004 - Scan of 127.0.0.1 failed: " in done.stderr
-    assert "ixion: 127.0.0.1: failed: plugin 91000301 ran out of memory in " in done.stderr
-    results = read_nbe((tmp_path / "x.nbe").read_bytes())
-    # Written all the same: the host's start and end, whatever was found before it was lost.
-    kinds = [t.kind.value for t in results.timestamps]
-    assert kinds == ["scan_start", "host_start", "host_end", "scan_end"], done.stderr
+    assert_lost_host_reported(done, tmp_path / "x.nbe")

@@ -31,9 +31,9 @@ from ixion.app.outputs import Reports
 from ixion.app.plain import QuietDisplay
 from ixion.app.progress import ScanProgress
 from ixion.app.reporting import (
+    HOST_FAILED,
     conclude,
     failed_host,
-    host_failures,
     make_display,
     scan_logging,
 )
@@ -213,7 +213,7 @@ class _Received:
         if failed is not None:  # shown as the embedded scan shows it, in the host's row
             host, cause = failed
             self._progress.stopping(host, f"failed: {cause}")
-        if text == HUNG_UP or host_failures([text]):
+        if text == HUNG_UP or text.startswith(HOST_FAILED):
             self.failures.append(text)
 
     @property

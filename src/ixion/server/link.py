@@ -143,7 +143,7 @@ class Link:
             except TimeoutError:
                 taken = self._sent - sent + unread - self._unread()
                 if taken < self._stall_timeout * STALL_RATE:
-                    self._writer.transport.abort()
+                    transport.abort()
                     raise NotReading(
                         f"took {max(taken, 0)} bytes of its output in {self._stall_timeout:g} s"
                     ) from None
